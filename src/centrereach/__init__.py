@@ -1,0 +1,26 @@
+"""centrereach: how far families must travel to a public service when centres close.
+
+The public API is listed in ``__all__``. Nothing happens at import time: no logging set-up, no
+downloads, no global state.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from centrereach import errors
+from centrereach.areas import load_areas, to_british_national_grid
+from centrereach.centres import load_centres
+
+try:
+    __version__ = version("centrereach")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+__all__ = [
+    "__version__",
+    "errors",
+    "load_areas",
+    "load_centres",
+    "to_british_national_grid",
+]
