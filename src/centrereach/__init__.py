@@ -9,7 +9,13 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from centrereach import errors
-from centrereach.areas import load_areas, to_british_national_grid
+from centrereach.areas import (
+    load_areas,
+    origins,
+    read_deprivation,
+    read_population,
+    to_british_national_grid,
+)
 from centrereach.centres import load_centres
 
 try:
@@ -22,5 +28,8 @@ __all__ = [
     "errors",
     "load_areas",
     "load_centres",
+    "origins",
+    "read_deprivation",
+    "read_population",
     "to_british_national_grid",
 ]

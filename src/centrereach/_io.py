@@ -32,7 +32,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp.unlink()  # writers create it themselves (some refuse to overwrite)
     try:
         yield tmp
-        os.replace(tmp, target)
+        tmp.replace(target)
     except BaseException:
         if tmp.is_dir():
             import shutil

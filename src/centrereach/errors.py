@@ -73,7 +73,7 @@ class EmptyFileError(ValueError, CentrereachError):
 
 
 class EncodingError(UnicodeError, CentrereachError):
-    """The file is in none of the text encodings centrereach reads (UTF-8, UTF-8 with BOM, cp1252)."""
+    """The file is in none of the encodings centrereach reads (UTF-8, UTF-8 with BOM, cp1252)."""
 
 
 class VintageMismatchError(ValueError, CentrereachError):
