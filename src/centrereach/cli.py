@@ -7,7 +7,6 @@ Exit codes: 0 success; 2 bad input or missing data (a one-paragraph message, no 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import textwrap
 import time
@@ -50,11 +49,11 @@ def _console(debug: bool, quiet: bool) -> Iterator[list[str]]:
             click.echo(click.style("note: ", fg="yellow") + short, err=True)
 
     previous = warnings.showwarning
-    warnings.showwarning = show  # type: ignore[assignment]
+    warnings.showwarning = show
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default", CentrereachWarning)
-            warnings.showwarning = show  # type: ignore[assignment]
+            warnings.showwarning = show
             yield shown
     finally:
         warnings.showwarning = previous
@@ -99,15 +98,30 @@ def _parse_networks(values: tuple[str, ...]) -> dict[str, str]:
 @main.command()
 @click.argument("study_file", type=click.Path(dir_okay=False))
 @click.option("--out", "out", type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--data-dir", type=click.Path(file_okay=False),
-              help="Local data folder (else CENTREREACH_DATA_DIR, else download).")
-@click.option("--network", "network", multiple=True, metavar="MODE=PATH",
-              help="Use this road network file for MODE (drive or walk). Repeatable.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Local data folder (else CENTREREACH_DATA_DIR, else download).",
+)
+@click.option(
+    "--network",
+    "network",
+    multiple=True,
+    metavar="MODE=PATH",
+    help="Use this road network file for MODE (drive or walk). Repeatable.",
+)
 @click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report.")
 @click.option("--quiet", is_flag=True, help="Only the summary.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def run(study_file: str, out: str | None, data_dir: str | None, network: tuple[str, ...],
-        no_maps: bool, quiet: bool, debug: bool) -> None:
+def run(
+    study_file: str,
+    out: str | None,
+    data_dir: str | None,
+    network: tuple[str, ...],
+    no_maps: bool,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Run a study file: travel times, scenarios, tables, maps and the report."""
     networks = _parse_networks(network)
 
@@ -128,8 +142,14 @@ def run(study_file: str, out: str | None, data_dir: str | None, network: tuple[s
 
 
 @main.command()
-@click.option("--out", "out", type=click.Path(file_okay=False), default="output/demo",
-              show_default=True, help="Output folder.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default="output/demo",
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def demo(out: str, no_maps: bool, debug: bool) -> None:
@@ -161,4 +181,4 @@ _register_optional()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main(prog_name=os.path.basename(sys.argv[0]))
+    main(prog_name=Path(sys.argv[0]).name)

@@ -77,7 +77,7 @@ def _parse_where(expr: str, centres: pd.DataFrame, *, where: str) -> list[str]:
         msg = (
             f"{where}: cannot read the condition {expr!r}. Write e.g. "
             "'status_2024 == \"retained\"', 'district != \"Erewash\"' or "
-            "'district in [\"Chesterfield\", \"Bolsover\"]'."
+            '\'district in ["Chesterfield", "Bolsover"]\'.'
         )
         raise StudyFileError(msg)
     column, op, raw = match.group("column"), match.group("op"), match.group("value")
@@ -98,7 +98,7 @@ def _parse_where(expr: str, centres: pd.DataFrame, *, where: str) -> list[str]:
     op = " ".join(op.split())
     if op in ("in", "not in"):
         if not isinstance(value, list | tuple | set):
-            msg = f"{where}: '{op}' needs a list, e.g. [\"a\", \"b\"]."
+            msg = f'{where}: \'{op}\' needs a list, e.g. ["a", "b"].'
             raise StudyFileError(msg)
         mask = series.isin([str(v) for v in value])
         if op == "not in":

@@ -12,6 +12,7 @@ whose tables are also what ``centrereach run`` writes. See ``docs/study-file.md`
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -115,15 +116,18 @@ def _line_of(text: str, table: str | None, key: str | None = None) -> int | None
         header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
         if header:
             current = header.group(1).replace('"', "").replace("'", "")
-            if table is not None and current == table and header_line is None:
+            is_table = table is not None and current == table
+            is_top = table is None and key is not None and current.split(".")[0] == key
+            if (is_table or is_top) and header_line is None:
                 header_line = number
             continue
-        if key is not None and current == table:
-            if re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", stripped):
-                return number
-        if key is not None and table is None and current is None:
-            if re.match(rf"^{re.escape(key)}\s*=", stripped):
-                return number
+        same_table = current == table
+        if (
+            key is not None
+            and same_table
+            and re.match(rf"^[\"']?{re.escape(key)}[\"']?\s*=", stripped)
+        ):
+            return number
     return header_line
 
 
@@ -171,16 +175,18 @@ class _Reader:
         if isinstance(value, str):
             return [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(table, key, f'must be a list of quoted strings, e.g. ["a", "b"]; '
-                            f"got {value!r}")
+            raise self.fail(
+                table, key, f'must be a list of quoted strings, e.g. ["a", "b"]; got {value!r}'
+            )
         return list(value)
 
     def choice(self, table: str, key: str, allowed: Sequence[str], default: str) -> str:
         value = self.string(table, key, default)
         assert value is not None
         if value not in allowed:
-            raise self.fail(table, key, f"{value!r} is not allowed. Allowed values: "
-                            f"{', '.join(allowed)}.")
+            raise self.fail(
+                table, key, f"{value!r} is not allowed. Allowed values: {', '.join(allowed)}."
+            )
         return value
 
     def number(self, table: str, key: str, default: float) -> float:
@@ -254,42 +260,57 @@ class Study:
         reader = _Reader(data, text, str(file))
         for key in data:
             if key not in STUDY_KEYS:
-                raise reader.fail(None, key, f"unknown table. Allowed tables: "
-                                  f"{', '.join(STUDY_KEYS)}.")
+                raise reader.fail(
+                    None, key, f"unknown table. Allowed tables: {', '.join(STUDY_KEYS)}."
+                )
         name = reader.string("study", "name", file.stem) or file.stem
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
             raise reader.fail("study", "name", "use letters, digits, '-', '_' or '.' only")
         modes = reader.strings("analysis", "modes") or ["drive"]
         for mode in modes:
             if mode not in MODES:
-                raise reader.fail("analysis", "modes",
-                                  f"{mode!r} is not a mode. Allowed values: {', '.join(MODES)}.")
+                raise reader.fail(
+                    "analysis",
+                    "modes",
+                    f"{mode!r} is not a mode. Allowed values: {', '.join(MODES)}.",
+                )
         thresholds = reader.table("analysis").get("thresholds_min", list(DEFAULT_THRESHOLDS_MIN))
         if (
             not isinstance(thresholds, list)
             or not thresholds
-            or not all(isinstance(t, int | float) and not isinstance(t, bool) and t > 0
-                       for t in thresholds)
+            or not all(
+                isinstance(t, int | float) and not isinstance(t, bool) and t > 0 for t in thresholds
+            )
         ):
-            raise reader.fail("analysis", "thresholds_min",
-                              "must be a list of positive minutes, e.g. [15, 30, 45, 60]")
+            raise reader.fail(
+                "analysis",
+                "thresholds_min",
+                "must be a list of positive minutes, e.g. [15, 30, 45, 60]",
+            )
         scenarios = reader.table("scenarios")
         for scen_name, spec in scenarios.items():
             if not isinstance(spec, Mapping):
                 raise reader.fail("scenarios", scen_name, "must be a table [scenarios.NAME]")
             if scen_name == BASELINE:
-                raise reader.fail(f"scenarios.{scen_name}", None,
-                                  "'baseline' (every centre open) is always included; "
-                                  "give your scenario another name")
+                raise reader.fail(
+                    f"scenarios.{scen_name}",
+                    None,
+                    "'baseline' (every centre open) is always included; "
+                    "give your scenario another name",
+                )
             allowed = {"label", "description", "close", "keep", "where"}
             for key in spec:
                 if key not in allowed:
-                    raise reader.fail(f"scenarios.{scen_name}", key,
-                                      f"unknown key. Allowed keys: {', '.join(sorted(allowed))}.")
+                    raise reader.fail(
+                        f"scenarios.{scen_name}",
+                        key,
+                        f"unknown key. Allowed keys: {', '.join(sorted(allowed))}.",
+                    )
             given = [k for k in ("close", "keep", "where") if k in spec]
             if len(given) != 1:
-                raise reader.fail(f"scenarios.{scen_name}", None,
-                                  "give exactly one of 'close', 'keep' or 'where'")
+                raise reader.fail(
+                    f"scenarios.{scen_name}", None, "give exactly one of 'close', 'keep' or 'where'"
+                )
         area = dict(reader.table("area"))
         data_table = dict(reader.table("data"))
         centres_table = dict(reader.table("centres"))
@@ -298,9 +319,12 @@ class Study:
         network = dict(reader.table("network"))
         for mode in modes:
             if mode not in network:
-                raise reader.fail("network", mode,
-                                  f"is missing: say where the {mode} network comes from "
-                                  "('download', or an .osm.pbf/.graphml file)")
+                raise reader.fail(
+                    "network",
+                    mode,
+                    f"is missing: say where the {mode} network comes from "
+                    "('download', or an .osm.pbf/.graphml file)",
+                )
         study_table = reader.table("study")
         notes = study_table.get("notes", [])
         return cls(
@@ -437,8 +461,8 @@ class Study:
         return load_areas(
             boundaries,
             deprivation=one("deprivation"),
-            population=self._resolve_many(d.get("population"), data_dir=data_dir,
-                                          what="population") or None,
+            population=self._resolve_many(d.get("population"), data_dir=data_dir, what="population")
+            or None,
             centroids=one("centroids"),
             study_area=study_area,
             lookup=one("lookup"),
@@ -462,8 +486,8 @@ class Study:
         from centrereach.network import load_network
 
         source = str(override) if override is not None else str(self.network_spec.get(mode, ""))
-        speeds = SpeedModel.free_flow() if self.speed_model == "free-flow" else (
-            SpeedModel.realistic()
+        speeds = (
+            SpeedModel.free_flow() if self.speed_model == "free-flow" else (SpeedModel.realistic())
         )
         if source == "download":
             polygon = areas.geometry.union_all()
@@ -480,13 +504,13 @@ class Study:
             if override is not None
             else self.resolve(source, data_dir=data_dir, what=f"{mode} network")
         )
-        return load_network(path, mode=mode, speeds=speeds, progress=progress)
+        graph = load_network(path, mode=mode, speeds=speeds, progress=progress)
+        graph.graph["source_path"] = str(path)
+        return graph
 
     def scenarios(self, centres: Any) -> list[Scenario]:
         """The study's scenarios (baseline first), checked against the centres."""
-        out = [
-            Scenario(BASELINE, "All centres open", tuple(str(c) for c in centres.index))
-        ]
+        out = [Scenario(BASELINE, "All centres open", tuple(str(c) for c in centres.index))]
         for name, spec in self.scenario_specs.items():
             out.append(scenario_from_spec(name, spec, centres))
         return out
@@ -644,8 +668,16 @@ class Study:
         scenarios = list(scenarios) if scenarios is not None else self.scenarios(centres)
         carry = [
             c
-            for c in ("lsoa_name", "lad_code", "lad_name", "imd_decile", "imd_rank",
-                      "population", "children", "under5")
+            for c in (
+                "lsoa_name",
+                "lad_code",
+                "lad_name",
+                "imd_decile",
+                "imd_rank",
+                "population",
+                "children",
+                "under5",
+            )
             if c in areas.columns
         ]
         frames = [
@@ -660,7 +692,11 @@ class Study:
         summary = summary_table(long, weight=self.weight, thresholds=self.thresholds_min)
         equity = equity_table(long, weight=self.weight)
         meta = self._metadata(
-            graphs or {}, centres=centres, areas=areas, data_dir=data_dir, started=started,
+            graphs or {},
+            centres=centres,
+            areas=areas,
+            data_dir=data_dir,
+            started=started,
             excluded=excluded or {},
         )
         return StudyResult(
@@ -692,8 +728,19 @@ class Study:
         from importlib.metadata import PackageNotFoundError, version
 
         versions: dict[str, str] = {"python": sys.version.split()[0]}
-        for package in ("centrereach", "geopandas", "shapely", "pandas", "numpy", "scipy",
-                        "networkx", "osmnx", "folium", "osmium", "pyproj"):
+        for package in (
+            "centrereach",
+            "geopandas",
+            "shapely",
+            "pandas",
+            "numpy",
+            "scipy",
+            "networkx",
+            "osmnx",
+            "folium",
+            "osmium",
+            "pyproj",
+        ):
             try:
                 versions[package] = version(package)
             except PackageNotFoundError:
@@ -703,10 +750,11 @@ class Study:
         if self.path is not None:
             sources["study"] = f"'{self.path}'"
         if self.centres_spec.get("file"):
-            try:
-                sources["centres"] = f"'{self.resolve(str(self.centres_spec['file']), data_dir=data_dir, what='centres file')}'"  # noqa: E501
-            except CentrereachError:
-                pass
+            with contextlib.suppress(CentrereachError):
+                file = self.resolve(
+                    str(self.centres_spec["file"]), data_dir=data_dir, what="centres"
+                )
+                sources["centres"] = f"'{file}'"
         for key, value in sources.items():
             entries = []
             for item in re.findall(r"'([^']+)'", str(value)) or [str(value)]:
@@ -723,8 +771,9 @@ class Study:
                 "edges": graph.number_of_edges(),
                 "speed_model": graph.graph.get("speed_model"),
             }
-            source = Path(str(graph.graph.get("source", "")))
-            if source.is_file():
+            source = Path(str(graph.graph.get("source_path", "")))
+            if graph.graph.get("source_path") and source.is_file():
+                networks[mode]["path"] = str(source)
                 networks[mode]["sha256"] = _sha256(source)
         return {
             "study": self.name,
@@ -846,11 +895,16 @@ class StudyResult:
             row = frame[frame["imd_decile"] == decile]
             return float(row[column].iloc[0]) if len(row) else float("nan")
 
+        deciles = sorted(int(d) for d in part["imd_decile"] if d != "all")
+        lowest = str(deciles[0]) if deciles else None
         rows = self.areas[(self.areas["scenario"] == scenario) & (self.areas["mode"] == mode)]
         losers = rows.sort_values("change_min", ascending=False)
         losers = losers[losers["change_min"] > 0].head(3)
         return {
             "weight": weight,
+            "most_deprived_decile": int(lowest) if lowest else None,
+            "deprived_before_min": pick(base, lowest, "mean_time_min") if lowest else np.nan,
+            "deprived_after_min": pick(part, lowest, "mean_time_min") if lowest else np.nan,
             "decile1_before_min": pick(base, "1", "mean_time_min"),
             "decile1_after_min": pick(part, "1", "mean_time_min"),
             "all_before_min": pick(base, "all", "mean_time_min"),
@@ -861,8 +915,13 @@ class StudyResult:
             "areas_losing": int((rows["change_min"] > 0).sum()),
             "weight_losing": float(rows.loc[rows["change_min"] > 0, weight].sum()),
             "worst": [
-                (str(r.lsoa_code), str(getattr(r, "lsoa_name", "")), float(r.change_min),
-                 float(r.baseline_time_min), float(r.time_min))
+                (
+                    str(r.lsoa_code),
+                    str(getattr(r, "lsoa_name", "")),
+                    float(r.change_min),
+                    float(r.baseline_time_min),
+                    float(r.time_min),
+                )
                 for r in losers.itertuples()
             ],
         }
@@ -878,8 +937,11 @@ class StudyResult:
         covered = self.all_area_count - len(self.excluded)
         lines.append(
             f"{covered} of {self.all_area_count} areas covered"
-            + (f" ({len(self.excluded)} excluded: outside the road network)" if self.excluded
-               else "")
+            + (
+                f" ({len(self.excluded)} excluded: outside the road network)"
+                if self.excluded
+                else ""
+            )
             + f"; {len(self.centres)} centres."
         )
         for scenario in self.scenarios.values():
@@ -887,16 +949,18 @@ class StudyResult:
                 continue
             for mode in self.study.modes:
                 h = self.headline(scenario.name, mode)
-                has_d1 = np.isfinite(h["decile1_before_min"])
-                if has_d1:
-                    what = (
-                        f"{weight_word} in the 10% most deprived areas, mean "
-                        f"{h['decile1_before_min']:.1f} -> {h['decile1_after_min']:.1f} min"
-                    )
+                if h["most_deprived_decile"] is None:
+                    what = "no deprivation data"
                 else:
+                    decile = h["most_deprived_decile"]
+                    group = (
+                        "in the 10% most deprived areas"
+                        if decile == 1
+                        else f"in the most deprived areas here (IMD decile {decile})"
+                    )
                     what = (
-                        f"all {weight_word}, mean {h['all_before_min']:.1f} -> "
-                        f"{h['all_after_min']:.1f} min (no area is in the 10% most deprived)"
+                        f"{weight_word} {group}, mean {h['deprived_before_min']:.1f} -> "
+                        f"{h['deprived_after_min']:.1f} min"
                     )
                 lines.append(
                     f"{scenario.label}, {mode}: {what}; all {weight_word} "
@@ -979,9 +1043,8 @@ class StudyResult:
             json.dumps(self.metadata, indent=2, default=str), encoding="utf-8"
         )
         if maps:
-            try:
-                from centrereach import report as report_module
-            except ImportError:  # maps and report arrive with the maps issue
-                report_module = None  # type: ignore[assignment]
-            if report_module is not None:
-                report_module.write_outputs(self, folder)
+            import importlib
+            import importlib.util
+
+            if importlib.util.find_spec("centrereach.report") is not None:
+                importlib.import_module("centrereach.report").write_outputs(self, folder)

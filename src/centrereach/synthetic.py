@@ -12,7 +12,6 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["SYNTHETIC_NOTE", "synthetic_inputs", "synthetic_study"]
 
@@ -24,8 +23,9 @@ _STEP_M = 400.0  # grid spacing (metres)
 def _graph(n_side: int, *, mode: str) -> Any:
     import networkx as nx
 
-    graph = nx.MultiDiGraph(crs="epsg:4326", mode=mode, source="synthetic (Synthshire)",
-                            synthetic=True)
+    graph = nx.MultiDiGraph(
+        crs="epsg:4326", mode=mode, source="synthetic (Synthshire)", synthetic=True
+    )
     dlat = _STEP_M / 111_320.0
     dlon = _STEP_M / (111_320.0 * math.cos(math.radians(_ORIGIN_LAT)))
     for i in range(n_side):
@@ -45,8 +45,13 @@ def _graph(n_side: int, *, mode: str) -> Any:
                 else:
                     speed, highway = (64.0, "primary") if main else (38.6, "residential")
                 seconds = _STEP_M / (speed / 3.6)
-                attrs = {"length": _STEP_M, "speed_kph": speed, "travel_time": seconds,
-                         "highway": highway, "oneway": False}
+                attrs = {
+                    "length": _STEP_M,
+                    "speed_kph": speed,
+                    "travel_time": seconds,
+                    "highway": highway,
+                    "oneway": False,
+                }
                 graph.add_edge(here, there, key=0, **attrs)
                 graph.add_edge(there, here, key=0, **attrs)
     return graph
@@ -113,8 +118,14 @@ def synthetic_inputs(n_side: int = 21, *, cells: int = 3, seed: int = 7) -> dict
     areas["origin_source"] = "representative_point"
     areas["imd_decile"] = areas["imd_decile"].astype("Int64")
     areas["imd_rank"] = areas["imd_rank"].astype("Int64")
-    areas.attrs.update({"vintage": "synthetic", "imd_edition": "synthetic",
-                        "population_years": {"children": "synthetic"}, "sources": {}})
+    areas.attrs.update(
+        {
+            "vintage": "synthetic",
+            "imd_edition": "synthetic",
+            "population_years": {"children": "synthetic"},
+            "sources": {},
+        }
+    )
 
     graph = networks["drive"]
     spots = [(0.2, 0.2), (0.25, 0.75), (0.5, 0.5), (0.8, 0.2), (0.75, 0.8), (0.45, 0.1)]
@@ -122,7 +133,7 @@ def synthetic_inputs(n_side: int = 21, *, cells: int = 3, seed: int = 7) -> dict
     status = ["closing", "retained", "retained", "closing", "retained", "retained"]
     centres_rows = []
     for (fy, fx), name, state in zip(spots, names, status, strict=True):
-        node = int(round(fy * (n_side - 1))) * n_side + int(round(fx * (n_side - 1)))
+        node = round(fy * (n_side - 1)) * n_side + round(fx * (n_side - 1))
         data = graph.nodes[node]
         centres_rows.append(
             {
@@ -154,8 +165,10 @@ def synthetic_study(n_side: int = 21, *, cells: int = 3, seed: int = 7) -> Any:
         description=SYNTHETIC_NOTE,
         synthetic=True,
         scenario_specs={
-            "close-two": {"label": "Close the two 'closing' centres",
-                          "where": 'status_2024 == "retained"'},
+            "close-two": {
+                "label": "Close the two 'closing' centres",
+                "where": 'status_2024 == "retained"',
+            },
         },
         modes=("drive", "walk"),
         centres=inputs["centres"],

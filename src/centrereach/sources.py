@@ -1,0 +1,1369 @@
+"""The official datasets: where they live, how to fetch, cache and verify them, offline first.
+
+Every dataset centrereach reads is described once, in a registry of frozen :class:`Dataset`
+records: who publishes it, which vintage, where the official file is, its licence and the
+attribution text outputs must carry, and the checksum of its bytes where the file is fixed.
+
+A file is looked for, in this order, and the first hit wins (no download):
+
+1. the data folder passed as ``data_dir`` (the CLI's ``--data-dir``);
+2. the data folder named by the ``CENTREREACH_DATA_DIR`` environment variable;
+3. the download cache (``CENTREREACH_CACHE_DIR``, else the platform's user cache folder).
+
+A data folder is laid out like the project's reference data (``../shared/data``): each dataset
+sits at its :attr:`Dataset.local_name`, e.g. ``ons/lsoa21_bsc_england_wales.geojson``. A
+file downloaded by hand from the official site may instead be saved under its official file name
+in the same sub-folder (:attr:`Dataset.official_name`). Only when the file is found nowhere does
+:func:`fetch` download it, with pooch, into the cache:
+
+* from the official :attr:`Dataset.url`, verified against :attr:`Dataset.sha256` when known, and
+  kept as ``<cache>/<official_name>``;
+* or, when a mirror is given (``base_url=`` / ``--mirror`` / ``CENTREREACH_MIRROR``), from
+  ``<mirror>/<local_name>``: a mirror serves a data folder over HTTP (``python -m http.server``
+  run inside a copy of it is enough). It is verified against :attr:`Dataset.local_sha256` and
+  kept as ``<cache>/<local_name>``, so the cache is itself a valid data folder.
+
+Downloads go to a temporary file beside the target and are moved into place only once complete
+and verified: a failure (HTTP error, timeout, truncated body, wrong checksum) leaves nothing in
+the cache and raises :class:`~centrereach.errors.DownloadError`, whose message says what to do.
+
+Examples
+--------
+>>> from centrereach.sources import dataset
+>>> ds = dataset("iod2019-file1")
+>>> ds.vintage, ds.lsoa_vintage
+('IoD2019 (published 26 September 2019)', 2011)
+>>> ds.licence
+'Open Government Licence v3.0'
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import posixpath
+import time
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from centrereach.errors import DataNotFoundError, DownloadError
+
+__all__ = [
+    "CACHE_ENV",
+    "DATA_DIR_ENV",
+    "MIRROR_ENV",
+    "Dataset",
+    "cache_dir",
+    "data_dir",
+    "dataset",
+    "datasets",
+    "fetch",
+    "fetch_for_study",
+    "locate",
+]
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR_ENV: Final = "CENTREREACH_DATA_DIR"
+"""Environment variable naming a local data folder laid out like ``../shared/data``."""
+
+CACHE_ENV: Final = "CENTREREACH_CACHE_DIR"
+"""Environment variable overriding the download cache folder."""
+
+MIRROR_ENV: Final = "CENTREREACH_MIRROR"
+"""Environment variable naming a mirror (``http(s)://host[:port][/prefix]``) of a data folder."""
+
+_DEFAULT_TIMEOUT_S: Final = 60.0
+_DEFAULT_RETRIES: Final = 2
+_RETRY_PAUSE_S = 1.0  # pause before retry n is n * _RETRY_PAUSE_S (seconds); tests set it to 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dataset:
+    """One official dataset: provenance, licence, where the file is and how to check it.
+
+    Attributes
+    ----------
+    id : str
+        Short stable identifier, e.g. ``"ons-lsoa21-bsc"``.
+    title : str
+        The publisher's title.
+    publisher : str
+        Who publishes the official file.
+    vintage : str
+        Which edition, in words (e.g. ``"December 2021"``, ``"latest (updated daily)"``).
+    lsoa_vintage : int or None
+        The LSOA geography the data is keyed on (2011 or 2021); None when not keyed on LSOAs.
+    page : str
+        The official landing page, for a person to download the file by hand.
+    url : str or None
+        Direct download URL of the official file; None when no stable direct URL is known (then
+        the file must come from a data folder, a mirror or a hand download from :attr:`page`).
+    filename : str
+        The official file's name, used for downloads from :attr:`url`.
+    format : str
+        Format of the official download (``"xlsx"``, ``"csv"``, ``"geojson"``, ``"zip"``,
+        ``"osm.pbf"``).
+    layout : str
+        What the file at :attr:`local_name` holds (columns, sheets, rows).
+    licence : str
+        Licence of the data.
+    attribution : str
+        The attribution text that every output built from the data must carry.
+    sha256 : str or None
+        SHA-256 of the bytes served at :attr:`url`; None for files that change ("latest") or
+        whose official bytes have not been checked.
+    local_name : str
+        Relative POSIX path of the file inside a data folder laid out like ``../shared/data``;
+        also its path on a mirror and in the cache.
+    local_sha256 : str or None
+        SHA-256 of the file at :attr:`local_name` (what a data folder or mirror holds).
+    repackaged : bool
+        True when the file at :attr:`local_name` is not byte-identical to the official download
+        (converted, renamed columns, or a subset); loaders must accept both forms.
+    notes : str
+        Anything a user should know (uncertain URLs, known quirks).
+    """
+
+    id: str
+    title: str
+    publisher: str
+    vintage: str
+    lsoa_vintage: int | None
+    page: str
+    url: str | None
+    filename: str
+    format: str
+    layout: str
+    licence: str
+    attribution: str
+    sha256: str | None
+    local_name: str
+    local_sha256: str | None
+    repackaged: bool = False
+    notes: str = ""
+
+    @property
+    def official_name(self) -> str:
+        """Relative path of the official download inside a data folder or the cache.
+
+        It is :attr:`filename` in the sub-folder of :attr:`local_name`.
+
+        >>> dataset("iod2019-file1").official_name
+        'iod2019/File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx'
+        """
+        return posixpath.join(posixpath.dirname(self.local_name), self.filename)
+
+    @property
+    def candidate_names(self) -> tuple[str, ...]:
+        """Relative paths under which a data folder may hold the file, in order of preference."""
+        if self.official_name == self.local_name:
+            return (self.local_name,)
+        return (self.local_name, self.official_name)
+
+    def mirror_url(self, base_url: str) -> str:
+        """URL of this dataset on a mirror of a data folder: ``base_url + "/" + local_name``.
+
+        >>> dataset("ons-lad24-buc").mirror_url("http://127.0.0.1:8000/data/")
+        'http://127.0.0.1:8000/data/ons/lad24_buc_uk.geojson'
+        """
+        return base_url.rstrip("/") + "/" + urllib.parse.quote(self.local_name, safe="/")
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+
+_OGL: Final = "Open Government Licence v3.0"
+_ODBL: Final = "Open Database Licence (ODbL) v1.0"
+_MHCLG: Final = "Ministry of Housing, Communities and Local Government"
+_ONS: Final = "Office for National Statistics"
+_ATTR_IOD19: Final = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Source: Ministry of Housing, Communities and Local Government, "
+    "English Indices of Deprivation 2019."
+)
+_ATTR_IOD25: Final = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Source: Ministry of Housing, Communities and Local Government, "
+    "English Indices of Deprivation 2025."
+)
+_ATTR_ONS_GEO: Final = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
+    "Contains OS data © Crown copyright and database right 2025."
+)
+_ATTR_ONS_STATS: Final = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
+    "Contains National Statistics data © Crown copyright and database right."
+)
+_ATTR_OSM: Final = "© OpenStreetMap contributors, available under the Open Database Licence (ODbL)."
+_ATTR_CODEPOINT: Final = (
+    "Contains OS data © Crown copyright and database right 2025. "
+    "Contains Royal Mail data © Royal Mail copyright and database right 2025. "
+    "Contains National Statistics data © Crown copyright and database right 2025."
+)
+
+_GEOPORTAL: Final = "https://geoportal.statistics.gov.uk/datasets/ons::"
+_GOVUK_MEDIA: Final = "https://assets.publishing.service.gov.uk/media/"
+_IOD19_PAGE: Final = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"
+_IOD25_PAGE: Final = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
+_SAPE_PAGE: Final = (
+    "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/"
+    "populationestimates/datasets/lowersuperoutputareamidyearpopulationestimates"
+)
+_SAPE_FILE: Final = (
+    "https://www.ons.gov.uk/file?uri=/peoplepopulationandcommunity/populationandmigration/"
+    "populationestimates/datasets/lowersuperoutputareamidyearpopulationestimates/"
+)
+_GEOFABRIK_ENGLAND: Final = "https://download.geofabrik.de/europe/united-kingdom/england/"
+_ONS_NO_URL: Final = (
+    "The ONS Open Geography Portal serves files through ArcGIS Hub download URLs of the form "
+    "https://open-geography-portalx-ons.hub.arcgis.com/api/download/v1/items/<item id>/"
+    "<format>?layers=0; the item id is not recorded here (it could not be checked offline), "
+    "so use the Download button on the page."
+)
+
+# Checksums of the files in ../shared/data (its SHA256SUMS). They apply to the file at
+# local_name, i.e. to what a data folder or a mirror holds, not to the official download
+# whenever the local copy is re-packaged.
+_REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
+    # ---------------------------------------------------------------- ONS boundaries
+    Dataset(
+        id="ons-lsoa21-bsc",
+        title="Lower layer Super Output Areas (December 2021) Boundaries EW BSC (V4)",
+        publisher=_ONS,
+        vintage="December 2021",
+        lsoa_vintage=2021,
+        page=_GEOPORTAL + "lower-layer-super-output-areas-december-2021-boundaries-ew-bsc-v4/about",
+        url=None,
+        filename="Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BSC_V4.geojson",
+        format="geojson",
+        layout="35,672 polygons, WGS84 lon/lat; columns lsoa21_code, lsoa21_name",
+        licence=_OGL,
+        attribution=_ATTR_ONS_GEO,
+        sha256=None,
+        local_name="ons/lsoa21_bsc_england_wales.geojson",
+        local_sha256="662194c5f6a2c4ec78ca8ab147b183919439c5187428bf8d38eb3f39965061d6",
+        repackaged=True,
+        notes="Official columns LSOA21CD, LSOA21NM. " + _ONS_NO_URL,
+    ),
+    Dataset(
+        id="ons-lsoa11-bsc",
+        title="Lower Layer Super Output Areas (December 2011) Boundaries Super Generalised "
+        "Clipped (BSC) EW V3",
+        publisher=_ONS,
+        vintage="December 2011",
+        lsoa_vintage=2011,
+        page=_GEOPORTAL + "lower-layer-super-output-areas-december-2011-boundaries-super-"
+        "generalised-clipped-bsc-ew-v3/about",
+        url=None,
+        filename="Lower_Layer_Super_Output_Areas_December_2011_Boundaries_EW_BSC_V3.geojson",
+        format="geojson",
+        layout="34,753 polygons, WGS84 lon/lat; columns lsoa11_code, lsoa11_name "
+        "(slightly further simplified than the official file)",
+        licence=_OGL,
+        attribution=_ATTR_ONS_GEO,
+        sha256=None,
+        local_name="ons/lsoa11_bsc_england_wales.geojson",
+        local_sha256="6a7ec665ab0fa8c88df77da80de7a5efba9f00f62c221b19783b2c00bf08ff71",
+        repackaged=True,
+        notes="Official columns LSOA11CD, LSOA11NM. " + _ONS_NO_URL,
+    ),
+    Dataset(
+        id="ons-lad24-buc",
+        title="Local Authority Districts (May 2024) Boundaries UK BUC",
+        publisher=_ONS,
+        vintage="May 2024",
+        lsoa_vintage=None,
+        page=_GEOPORTAL + "local-authority-districts-may-2024-boundaries-uk-buc-2/about",
+        url=None,
+        filename="Local_Authority_Districts_May_2024_Boundaries_UK_BUC.geojson",
+        format="geojson",
+        layout="361 polygons, WGS84 lon/lat; columns ltla24_code, ltla24_name",
+        licence=_OGL,
+        attribution=_ATTR_ONS_GEO,
+        sha256=None,
+        local_name="ons/lad24_buc_uk.geojson",
+        local_sha256="1727969fd36acea7d97cfd10d080c98e15b5ec1ea1140fac7a4c86b449c3fddf",
+        repackaged=True,
+        notes="Official columns LAD24CD, LAD24NM. " + _ONS_NO_URL,
+    ),
+    Dataset(
+        id="ons-utla21-buc",
+        title="Counties and Unitary Authorities (December 2021) Boundaries UK BUC",
+        publisher=_ONS,
+        vintage="December 2021",
+        lsoa_vintage=None,
+        # Page slug from memory, not checked offline.
+        page=_GEOPORTAL + "counties-and-unitary-authorities-december-2021-uk-buc/about",
+        url=None,
+        filename="Counties_and_Unitary_Authorities_December_2021_UK_BUC.geojson",
+        format="geojson",
+        layout="217 polygons, WGS84 lon/lat; columns utla21_code, utla21_name "
+        "(Derbyshire = E10000007)",
+        licence=_OGL,
+        attribution=_ATTR_ONS_GEO,
+        sha256=None,
+        local_name="ons/utla21_buc_uk.geojson",
+        local_sha256="6bec3df5bef725c3cd09736e4e33183bea407a6d9f68d39071360a4c47df18bb",
+        repackaged=True,
+        notes="Official columns CTYUA21CD, CTYUA21NM. " + _ONS_NO_URL,
+    ),
+    Dataset(
+        id="ons-lsoa21-pwc",
+        title="LSOA (December 2021) Population Weighted Centroids for England and Wales (V3)",
+        publisher=_ONS,
+        vintage="December 2021",
+        lsoa_vintage=2021,
+        # Page slug from memory, not checked offline.
+        page=_GEOPORTAL + "lsoa-dec-2021-pwc-for-england-and-wales/about",
+        url=None,
+        filename="LLSOA_Dec_2021_PWC_for_England_and_Wales_2022.csv",
+        format="csv",
+        layout="35,672 rows: LSOA21CD, GlobalID, lon, lat, easting, northing "
+        "(easting/northing in EPSG:27700, metres)",
+        licence=_OGL,
+        attribution=_ATTR_ONS_GEO,
+        sha256=None,
+        local_name="ons/lsoa21_population_weighted_centroids.csv",
+        local_sha256="1283386551fb0643710166cf17454bbb80bc527555361ade4388f34ae45ccfa2",
+        repackaged=True,
+        notes="The official CSV has x, y in EPSG:27700; the local copy adds lon/lat. "
+        + _ONS_NO_URL,
+    ),
+    # ---------------------------------------------------------------- ONS lookups
+    Dataset(
+        id="ons-lookup-lsoa11-lsoa21-lad22",
+        title="LSOA (2011) to LSOA (2021) to Local Authority District (2022) Lookup for "
+        "England and Wales (Version 2)",
+        publisher=_ONS,
+        vintage="2022 (Version 2)",
+        lsoa_vintage=2021,
+        page=_GEOPORTAL + "lsoa-2011-to-lsoa-2021-to-local-authority-district-2022-lookup-"
+        "for-england-and-wales-version-2/about",
+        url=None,
+        filename="LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Lookup_for_"
+        "England_and_Wales_(Version_2).csv",
+        format="csv",
+        layout="35,795 rows: lsoa11_name, lsoa11_code, change_code (U/S/M/X), lsoa21_name, "
+        "lsoa21_code, ltla22_name, ltla22_code",
+        licence=_OGL,
+        attribution=_ATTR_ONS_STATS,
+        sha256=None,
+        local_name="ons/lookup_lsoa11_lsoa21_lad22.csv",
+        local_sha256="ddc782616aab916dc373169ff6d87bf3763c1c6fcb06068902f6de9bd3a02725",
+        repackaged=True,
+        notes="Official columns LSOA11CD, LSOA11NM, CHGIND, LSOA21CD, LSOA21NM, LAD22CD, "
+        "LAD22NM. " + _ONS_NO_URL,
+    ),
+    Dataset(
+        id="ons-lookup-lsoa21-ward24-lad24",
+        title="LSOA (2021) to Electoral Ward (2024) to LAD (2024) Best Fit Lookup in EW",
+        publisher=_ONS,
+        vintage="May 2024",
+        lsoa_vintage=2021,
+        # Page slug from memory, not checked offline.
+        page=_GEOPORTAL
+        + "lsoa-2021-to-electoral-ward-2024-to-lad-2024-best-fit-lookup-in-ew/about",
+        url=None,
+        filename="LSOA_(2021)_to_Electoral_Ward_(2024)_to_LAD_(2024)_Best_Fit_Lookup_in_EW.csv",
+        format="csv",
+        layout="35,672 rows: lsoa21_name, lsoa21_code, ward24_name, ward24_code, "
+        "ltla24_name, ltla24_code",
+        licence=_OGL,
+        attribution=_ATTR_ONS_STATS,
+        sha256=None,
+        local_name="ons/lookup_lsoa21_ward24_lad24.csv",
+        local_sha256="f6e5e7faaf254e28b36747247524928dbc5023259653ace095a704203382b8ae",
+        repackaged=True,
+        notes="Official columns LSOA21CD, LSOA21NM, WD24CD, WD24NM, LAD24CD, LAD24NM. "
+        + _ONS_NO_URL,
+    ),
+    Dataset(
+        id="ons-lookup-lad23-utla23",
+        title="Lower Tier Local Authority to Upper Tier Local Authority (April 2023) Lookup "
+        "in England and Wales",
+        publisher=_ONS,
+        vintage="April 2023",
+        lsoa_vintage=None,
+        # Page slug and file name from memory, not checked offline.
+        page=_GEOPORTAL + "lower-tier-local-authority-to-upper-tier-local-authority-april-2023-"
+        "lookup-in-england-and-wales/about",
+        url=None,
+        filename="Lower_Tier_Local_Authority_to_Upper_Tier_Local_Authority_(April_2023)_"
+        "Lookup_in_England_and_Wales.csv",
+        format="csv",
+        layout="318 rows: ltla23_code, ltla23_name, utla23_code, utla23_name",
+        licence=_OGL,
+        attribution=_ATTR_ONS_STATS,
+        sha256=None,
+        local_name="ons/lookup_lad23_utla23.csv",
+        local_sha256="f982697478f3a1c90ddbadb9f4fed19bc410ac2a1f10435afba6a5b093ce99fe",
+        repackaged=True,
+        notes="Official columns LTLA23CD, LTLA23NM, UTLA23CD, UTLA23NM. " + _ONS_NO_URL,
+    ),
+    # ---------------------------------------------------------------- ONS population
+    Dataset(
+        id="ons-sape-mid2020-lsoa11",
+        title="Lower layer Super Output Area population estimates (supporting information), "
+        "mid-2020, single year of age (SAPE23DT2)",
+        publisher=_ONS,
+        vintage="mid-2020 (LSOA 2011)",
+        lsoa_vintage=2011,
+        page=_SAPE_PAGE,
+        url=_SAPE_FILE + "mid2020sape23dt2/sape23dt2mid2020lsoasyoaestimatesunformatted.xlsx",
+        filename="sape23dt2mid2020lsoasyoaestimatesunformatted.xlsx",
+        format="xlsx",
+        layout="34,753 rows: lsoa11_name, lsoa11_code, total_population, 0, 1, ..., 89, 90 "
+        "(90 = 90 and over); under-fives are ages 0-4",
+        licence=_OGL,
+        attribution=_ATTR_ONS_STATS,
+        sha256=None,
+        local_name="population/sape_mid2020_lsoa11_single_year_of_age.csv.gz",
+        local_sha256="02f41b22b9b66efae71a57bf2338d0a7a52960bd7239c15e5f304394c9e2de3e",
+        repackaged=True,
+        notes="The official workbook has sheets 'Mid-2020 Persons', 'Mid-2020 Males', "
+        "'Mid-2020 Females'; the local copy is the persons sheet as gzipped CSV.",
+    ),
+    Dataset(
+        id="ons-sape-mid2022-lsoa21",
+        title="Lower layer Super Output Area population estimates, mid-2019 to mid-2022, "
+        "single year of age, LSOA 2021",
+        publisher=_ONS,
+        vintage="mid-2019 to mid-2022 (LSOA 2021)",
+        lsoa_vintage=2021,
+        page=_SAPE_PAGE,
+        url=_SAPE_FILE + "mid2019tomid2022/sapelsoasyoa20192022.xlsx",
+        filename="sapelsoasyoa20192022.xlsx",
+        format="xlsx",
+        layout="workbook, one sheet per year ('Mid-2022 LSOA 2021', ...), single year of age",
+        licence=_OGL,
+        attribution=_ATTR_ONS_STATS,
+        sha256=None,
+        local_name="population/sapelsoasyoa20192022.xlsx",
+        local_sha256=None,
+        notes="Not in the reference data; ONS has revised these estimates before, so no "
+        "checksum is recorded.",
+    ),
+    # ---------------------------------------------------------------- IoD2019 (LSOA 2011)
+    Dataset(
+        id="iod2019-file1",
+        title="English Indices of Deprivation 2019: File 1, Index of Multiple Deprivation",
+        publisher=_MHCLG,
+        vintage="IoD2019 (published 26 September 2019)",
+        lsoa_vintage=2011,
+        page=_IOD19_PAGE,
+        url=_GOVUK_MEDIA
+        + "5d8b3abded915d0373d3540f/File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+        filename="File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+        format="xlsx",
+        layout="32,844 rows: LSOA code (2011), LSOA name, LAD code/name (2019), IMD rank and "
+        "decile; local copy is CSV (UTF-8 BOM, ranks with thousands separators)",
+        licence=_OGL,
+        attribution=_ATTR_IOD19,
+        sha256=None,
+        local_name="iod2019/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
+        local_sha256="08eaaf9e55258b7b920531931ca601eb1a54760d8878afb1e70df5e904644f74",
+        repackaged=True,
+    ),
+    Dataset(
+        id="iod2019-file2",
+        title="English Indices of Deprivation 2019: File 2, domains of deprivation",
+        publisher=_MHCLG,
+        vintage="IoD2019 (published 26 September 2019)",
+        lsoa_vintage=2011,
+        page=_IOD19_PAGE,
+        url=_GOVUK_MEDIA + "5d8b3ade40f0b60999a23330/File_2_-_IoD2019_Domains_of_Deprivation.xlsx",
+        filename="File_2_-_IoD2019_Domains_of_Deprivation.xlsx",
+        format="xlsx",
+        layout="32,844 rows: ranks and deciles of the IMD and its 7 domains",
+        licence=_OGL,
+        attribution=_ATTR_IOD19,
+        sha256=None,
+        local_name="iod2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
+        local_sha256="c6e6fa32c444bf34a8511d4a15b43046e18cb6ff3d702daaf5cf505b6388efe0",
+        repackaged=True,
+    ),
+    Dataset(
+        id="iod2019-file5",
+        title="English Indices of Deprivation 2019: File 5, scores for the indices",
+        publisher=_MHCLG,
+        vintage="IoD2019 (published 26 September 2019)",
+        lsoa_vintage=2011,
+        page=_IOD19_PAGE,
+        url=_GOVUK_MEDIA + "5d8b3b51ed915d036a455aa6/File_5_-_IoD2019_Scores.xlsx",
+        filename="File_5_-_IoD2019_Scores.xlsx",
+        format="xlsx",
+        layout="32,844 rows: scores of the IMD and its 7 domains",
+        licence=_OGL,
+        attribution=_ATTR_IOD19,
+        sha256=None,
+        local_name="iod2019/File_5_-_IoD2019_Scores.xlsx",
+        local_sha256=None,
+        notes="Not in the reference data.",
+    ),
+    Dataset(
+        id="iod2019-file6",
+        title="English Indices of Deprivation 2019: File 6, population denominators",
+        publisher=_MHCLG,
+        vintage="IoD2019 (published 26 September 2019); populations mid-2015",
+        lsoa_vintage=2011,
+        page=_IOD19_PAGE,
+        # The gov.uk asset id of File 6 could not be checked offline: download from the page.
+        url=None,
+        filename="File_6_-_IoD2019_Population_Denominators.xlsx",
+        format="xlsx",
+        layout="32,844 rows: mid-2015 total population, dependent children aged 0-15, "
+        "16-59, 60 and over, working age",
+        licence=_OGL,
+        attribution=_ATTR_IOD19,
+        sha256=None,
+        local_name="iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz",
+        local_sha256="f4ee47fbe7a8b2ccbc0c8575f92d7972ce99582c11412b1583aebbd3a6099995",
+        repackaged=True,
+    ),
+    Dataset(
+        id="iod2019-file7",
+        title="English Indices of Deprivation 2019: File 7, all ranks, deciles and scores for "
+        "the indices, and population denominators",
+        publisher=_MHCLG,
+        vintage="IoD2019 (published 26 September 2019)",
+        lsoa_vintage=2011,
+        page=_IOD19_PAGE,
+        # Also served at the legacy address .../attachment_data/file/845345/<same name>.
+        url=_GOVUK_MEDIA + "5dc407b440f0b6379a7acc8d/"
+        "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
+        filename="File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
+        format="csv",
+        layout="32,844 rows: scores, ranks and deciles of the IMD, its domains and "
+        "supplementary indices, and the population denominators",
+        licence=_OGL,
+        attribution=_ATTR_IOD19,
+        sha256=None,
+        local_name="iod2019/File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_"
+        "Denominators_3.csv",
+        local_sha256=None,
+        notes="Not in the reference data.",
+    ),
+    Dataset(
+        id="iod2019-lsoa11-table",
+        title="English Indices of Deprivation 2019, ranks and deciles by LSOA 2011 "
+        "(re-packaged table)",
+        publisher=_MHCLG,
+        vintage="IoD2019 (published 26 September 2019)",
+        lsoa_vintage=2011,
+        page=_IOD19_PAGE,
+        url=_GOVUK_MEDIA + "5d8b3ade40f0b60999a23330/File_2_-_IoD2019_Domains_of_Deprivation.xlsx",
+        filename="File_2_-_IoD2019_Domains_of_Deprivation.xlsx",
+        format="xlsx",
+        layout="lsoa11_code, IMD_decile, <domain>_decile..., IMD_rank, <domain>_rank...",
+        licence=_OGL,
+        attribution=_ATTR_IOD19,
+        sha256=None,
+        local_name="iod2019/imd2019_england_lsoa11_ranks_deciles.csv",
+        local_sha256="0fbbf6d01ae59b0f5a59dd6241df510fd8155e152ded08338189e18e4b1e2a6b",
+        repackaged=True,
+        notes="Built from official File 2, which is what is downloaded when no data folder "
+        "or mirror holds the table.",
+    ),
+    # ---------------------------------------------------------------- IoD2025 (LSOA 2021)
+    # gov.uk asset URLs of the files as re-issued (v2) in November 2025, seen in public code;
+    # the 30 October 2025 originals had other asset ids. Check the page if one 404s.
+    Dataset(
+        id="iod2025-file1",
+        title="English Indices of Deprivation 2025: File 1, Index of Multiple Deprivation",
+        publisher=_MHCLG,
+        vintage="IoD2025 (published 30 October 2025)",
+        lsoa_vintage=2021,
+        page=_IOD25_PAGE,
+        url=_GOVUK_MEDIA
+        + "691dece32c6b98ecdbc500d5/File_1_IoD2025_Index_of_Multiple_Deprivation.xlsx",
+        filename="File_1_IoD2025_Index_of_Multiple_Deprivation.xlsx",
+        format="xlsx",
+        layout="33,755 rows (sheet 'IMD25'): LSOA code (2021), LSOA name, LAD code/name "
+        "(2024), IMD rank and decile",
+        licence=_OGL,
+        attribution=_ATTR_IOD25,
+        sha256=None,
+        local_name="iod2025/File_1_IoD2025_Index_of_Multiple_Deprivation.xlsx",
+        local_sha256=None,
+        notes="Not in the reference data.",
+    ),
+    Dataset(
+        id="iod2025-file2",
+        title="English Indices of Deprivation 2025: File 2, domains of deprivation",
+        publisher=_MHCLG,
+        vintage="IoD2025 (published 30 October 2025)",
+        lsoa_vintage=2021,
+        page=_IOD25_PAGE,
+        url=_GOVUK_MEDIA + "691decfae39a085bda43efcd/File_2_IoD2025_Domains_of_Deprivation.xlsx",
+        filename="File_2_IoD2025_Domains_of_Deprivation.xlsx",
+        format="xlsx",
+        layout="33,755 rows (sheet 'IoD2025 Domains'): ranks and deciles of the IMD and its "
+        "7 domains",
+        licence=_OGL,
+        attribution=_ATTR_IOD25,
+        sha256=None,
+        local_name="iod2025/File_2_IoD2025_Domains_of_Deprivation.xlsx",
+        local_sha256=None,
+        notes="Not in the reference data.",
+    ),
+    Dataset(
+        id="iod2025-file5",
+        title="English Indices of Deprivation 2025: File 5, scores for the indices of deprivation",
+        publisher=_MHCLG,
+        vintage="IoD2025 (published 30 October 2025)",
+        lsoa_vintage=2021,
+        page=_IOD25_PAGE,
+        url=_GOVUK_MEDIA
+        + "691ded34513046b952c500bd/File_5_IoD2025_Scores_for_the_Indices_of_Deprivation.xlsx",
+        filename="File_5_IoD2025_Scores_for_the_Indices_of_Deprivation.xlsx",
+        format="xlsx",
+        layout="33,755 rows (sheet 'IoD2025 Scores'): scores of the IMD and its 7 domains",
+        licence=_OGL,
+        attribution=_ATTR_IOD25,
+        sha256=None,
+        local_name="iod2025/File_5_IoD2025_Scores_for_the_Indices_of_Deprivation.xlsx",
+        local_sha256=None,
+        notes="Not in the reference data.",
+    ),
+    Dataset(
+        id="iod2025-file6",
+        title="English Indices of Deprivation 2025: File 6, population denominators",
+        publisher=_MHCLG,
+        vintage="IoD2025 (published 30 October 2025); populations mid-2022",
+        lsoa_vintage=2021,
+        page=_IOD25_PAGE,
+        url=_GOVUK_MEDIA + "691ded46513046b952c500be/File_6_IoD2025_Population_Denominators.xlsx",
+        filename="File_6_IoD2025_Population_Denominators.xlsx",
+        format="xlsx",
+        layout="mid-2022 total population, dependent children aged 0-15, 16-59, 60 and over, "
+        "working age 18-66; the local copy holds Derbyshire's 499 LSOAs only",
+        licence=_OGL,
+        attribution=_ATTR_IOD25,
+        sha256=None,
+        local_name="iod2025/File_6_IoD2025_Population_Denominators_DERBYSHIRE.csv",
+        local_sha256="ccf8b4db23090c694ce0626ef7a023e321b285f938752c2ada4b2cb7f856dbb5",
+        repackaged=True,
+        notes="The local copy is a transcribed Derbyshire subset in the official column "
+        "layout; the official file covers all 33,755 LSOAs of England.",
+    ),
+    Dataset(
+        id="iod2025-file7",
+        title="English Indices of Deprivation 2025: File 7, all ranks, scores, deciles and "
+        "population denominators",
+        publisher=_MHCLG,
+        vintage="IoD2025 (published 30 October 2025)",
+        lsoa_vintage=2021,
+        page=_IOD25_PAGE,
+        url=_GOVUK_MEDIA + "691ded56d140bbbaa59a2a7d/"
+        "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+        filename="File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+        format="csv",
+        layout="33,755 rows: scores, ranks and deciles of the IMD, its domains and "
+        "supplementary indices, and the population denominators",
+        licence=_OGL,
+        attribution=_ATTR_IOD25,
+        sha256=None,
+        local_name="iod2025/File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+        local_sha256=None,
+        notes="Not in the reference data.",
+    ),
+    Dataset(
+        id="iod2025-lsoa21-table",
+        title="English Indices of Deprivation 2025, scores, ranks and deciles by LSOA 2021 "
+        "(re-packaged table)",
+        publisher=_MHCLG,
+        vintage="IoD2025 (published 30 October 2025)",
+        lsoa_vintage=2021,
+        page=_IOD25_PAGE,
+        url=_GOVUK_MEDIA + "691ded56d140bbbaa59a2a7d/"
+        "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+        filename="File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+        format="csv",
+        layout="33,755 rows: lsoa21_code, IMD_decile, <domain>_decile..., IMD_rank, "
+        "<domain>_rank..., IMD_score, <domain>_score...",
+        licence=_OGL,
+        attribution=_ATTR_IOD25,
+        sha256=None,
+        local_name="iod2025/imd2025_england_lsoa21_scores_ranks_deciles.csv",
+        local_sha256="0285254d11e0a0bed62b265cba31a5e9ecce1146dc2e1b011455775c23432177",
+        repackaged=True,
+        notes="Same content as official File 7, which is what is downloaded when no data "
+        "folder or mirror holds the table.",
+    ),
+    # ---------------------------------------------------------------- postcodes
+    Dataset(
+        id="os-codepoint-open",
+        title="OS Code-Point Open",
+        publisher="Ordnance Survey",
+        vintage="latest (updated quarterly); the reference data holds May 2025",
+        lsoa_vintage=None,
+        page="https://osdatahub.os.uk/downloads/open/CodePointOpen",
+        url="https://api.os.uk/downloads/v1/products/CodePointOpen/downloads"
+        "?area=GB&format=CSV&redirect",
+        filename="codepo_gb.zip",
+        format="zip",
+        layout="local copy: the 116,410 postcodes of the DE, S, SK, NG and ST areas: Postcode, "
+        "Positional_quality_indicator, Eastings, Northings (EPSG:27700, metres), ..., "
+        "longitude, latitude",
+        licence=_OGL,
+        attribution=_ATTR_CODEPOINT,
+        sha256=None,
+        local_name="postcodes/codepoint_open_2025-05_DE_S_SK_NG_ST.csv.gz",
+        local_sha256="0676a583d1d9f3b9a595d6d365ad81458f2e5b1859f6e14e9c7630887999e616",
+        repackaged=True,
+        notes="The official download is a zip of one headerless CSV per postcode area "
+        "(about 20 MB) and changes every quarter, so it has no fixed checksum.",
+    ),
+    # ---------------------------------------------------------------- road networks
+    Dataset(
+        id="geofabrik-derbyshire-latest",
+        title="OpenStreetMap extract of Derbyshire (Geofabrik)",
+        publisher="Geofabrik GmbH / OpenStreetMap contributors",
+        vintage="latest (updated daily)",
+        lsoa_vintage=None,
+        page=_GEOFABRIK_ENGLAND + "derbyshire.html",
+        url=_GEOFABRIK_ENGLAND + "derbyshire-latest.osm.pbf",
+        filename="derbyshire-latest.osm.pbf",
+        format="osm.pbf",
+        layout="OSM PBF: nodes, ways, relations of the ceremonial county of Derbyshire "
+        "(includes Derby city)",
+        licence=_ODBL,
+        attribution=_ATTR_OSM,
+        sha256=None,
+        local_name="osm/derbyshire-latest.osm.pbf",
+        local_sha256=None,
+        notes="Changes daily: no checksum (Geofabrik publishes an .md5 beside it).",
+    ),
+    Dataset(
+        id="geofabrik-rutland-latest",
+        title="OpenStreetMap extract of Rutland (Geofabrik)",
+        publisher="Geofabrik GmbH / OpenStreetMap contributors",
+        vintage="latest (updated daily)",
+        lsoa_vintage=None,
+        page=_GEOFABRIK_ENGLAND + "rutland.html",
+        url=_GEOFABRIK_ENGLAND + "rutland-latest.osm.pbf",
+        filename="rutland-latest.osm.pbf",
+        format="osm.pbf",
+        layout="OSM PBF: nodes, ways, relations of Rutland",
+        licence=_ODBL,
+        attribution=_ATTR_OSM,
+        sha256=None,
+        local_name="osm/rutland-latest.osm.pbf",
+        local_sha256=None,
+        notes="Changes daily: no checksum (Geofabrik publishes an .md5 beside it).",
+    ),
+    Dataset(
+        id="osm-rutland-2018",
+        title="OpenStreetMap extract of Rutland, 27 February 2018 (Geofabrik)",
+        publisher="Geofabrik GmbH / OpenStreetMap contributors",
+        vintage="2018-02-27",
+        lsoa_vintage=None,
+        page=_GEOFABRIK_ENGLAND + "rutland.html",
+        # Geofabrik does not keep dated extracts this old on its public server.
+        url=None,
+        filename="rutland-180227.osm.pbf",
+        format="osm.pbf",
+        layout="OSM PBF, 1.2 MB: ~113k nodes, ~10.5k ways (~3k drivable highways); bbox lon "
+        "-0.823..-0.428, lat 52.524..52.761",
+        licence=_ODBL,
+        attribution=_ATTR_OSM,
+        sha256=None,
+        local_name="osm/rutland-2018-02-27.osm.pbf",
+        local_sha256="1ff975d78688c22977b3e01d527418ac01e0a87e8f4daa10bf8fd4fe55b8de03",
+        notes="A whole county for end-to-end examples; only in the reference data.",
+    ),
+    Dataset(
+        id="osm-chesterfield-2018",
+        title="OpenStreetMap extract of Chesterfield, 21 May 2018",
+        publisher="OpenStreetMap contributors",
+        vintage="2018-05-21",
+        lsoa_vintage=None,
+        page="https://www.openstreetmap.org/",
+        url=None,
+        filename="chesterfield-2018-05-21.osm.pbf",
+        format="osm.pbf",
+        layout="OSM PBF, 0.9 MB: box lon -1.538..-1.379, lat 53.195..53.275; ~98k nodes, "
+        "6,805 highway ways (3,924 drivable); element versions and timestamps stripped",
+        licence=_ODBL,
+        attribution=_ATTR_OSM,
+        sha256=None,
+        local_name="osm/chesterfield-2018-05-21.osm.pbf",
+        local_sha256="3967df6c4c797cd6f1c522176e5073e8c165f204da1e716c172b5a14981738a6",
+        notes="Cut from OpenStreetMap data for tests; only in the reference data.",
+    ),
+)
+
+_REGISTRY: Final[Mapping[str, Dataset]] = {ds.id: ds for ds in _REGISTRY_LIST}
+
+# What a study needs, by LSOA vintage: role -> dataset id (see fetch_for_study).
+_STUDY_DATASETS: Final[Mapping[int, Mapping[str, str]]] = {
+    2021: {
+        "lsoa_boundaries": "ons-lsoa21-bsc",
+        "centroids": "ons-lsoa21-pwc",
+        "deprivation": "iod2025-lsoa21-table",
+        "population": "iod2025-file6",
+        "population_single_year": "ons-sape-mid2020-lsoa11",
+        "lookup_lsoa11_lsoa21": "ons-lookup-lsoa11-lsoa21-lad22",
+        "lookup_lsoa21_ward_lad": "ons-lookup-lsoa21-ward24-lad24",
+        "lookup_lad_utla": "ons-lookup-lad23-utla23",
+        "districts": "ons-lad24-buc",
+        "counties": "ons-utla21-buc",
+    },
+    2011: {
+        "lsoa_boundaries": "ons-lsoa11-bsc",
+        "deprivation": "iod2019-lsoa11-table",
+        "population": "iod2019-file6",
+        "population_single_year": "ons-sape-mid2020-lsoa11",
+        "lookup_lsoa11_lsoa21": "ons-lookup-lsoa11-lsoa21-lad22",
+        "lookup_lad_utla": "ons-lookup-lad23-utla23",
+        "districts": "ons-lad24-buc",
+        "counties": "ons-utla21-buc",
+    },
+}
+
+# Study areas with a known road-network extract: lower-case code or name -> dataset id.
+_ROAD_EXTRACTS: Final[Mapping[str, str]] = {
+    "e10000007": "geofabrik-derbyshire-latest",
+    "derbyshire": "geofabrik-derbyshire-latest",
+    "e06000017": "geofabrik-rutland-latest",
+    "rutland": "geofabrik-rutland-latest",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Look-ups
+# --------------------------------------------------------------------------------------------
+
+
+def dataset(id: str) -> Dataset:
+    """Return the registry record of one official dataset.
+
+    Parameters
+    ----------
+    id : str
+        Dataset identifier, e.g. ``"ons-lsoa21-bsc"`` (see :func:`datasets`).
+
+    Returns
+    -------
+    Dataset
+        The frozen record.
+
+    Raises
+    ------
+    centrereach.errors.DataNotFoundError
+        If no dataset has that id; the message lists the known ids.
+
+    Examples
+    --------
+    >>> dataset("geofabrik-derbyshire-latest").url
+    'https://download.geofabrik.de/europe/united-kingdom/england/derbyshire-latest.osm.pbf'
+    >>> dataset("geofabrik-derbyshire-latest").sha256 is None  # "latest": changes daily
+    True
+    """
+    try:
+        return _REGISTRY[id]
+    except KeyError:
+        msg = f"unknown dataset id {id!r}; known ids: {', '.join(sorted(_REGISTRY))}"
+        raise DataNotFoundError(msg) from None
+
+
+def datasets() -> list[Dataset]:
+    """Return every registered dataset, in registry order (boundaries, lookups, IoD, ...).
+
+    Returns
+    -------
+    list of Dataset
+        A new list; the records themselves are frozen.
+
+    Examples
+    --------
+    >>> ids = [ds.id for ds in datasets()]
+    >>> "ons-lsoa21-bsc" in ids and "iod2025-file7" in ids
+    True
+    """
+    return list(_REGISTRY_LIST)
+
+
+def data_dir() -> Path | None:
+    """Return the data folder named by ``CENTREREACH_DATA_DIR``, or None when it is unset.
+
+    The folder is laid out like ``../shared/data`` (see :attr:`Dataset.local_name`). It is not
+    checked for existence here.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder, with ``~`` expanded.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = os.environ.pop("CENTREREACH_DATA_DIR", None)
+    >>> data_dir() is None
+    True
+    >>> os.environ["CENTREREACH_DATA_DIR"] = "/srv/centrereach-data"
+    >>> data_dir().name
+    'centrereach-data'
+    >>> del os.environ["CENTREREACH_DATA_DIR"]
+    >>> if saved is not None:
+    ...     os.environ["CENTREREACH_DATA_DIR"] = saved
+    """
+    value = os.environ.get(DATA_DIR_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir() -> Path:
+    """Return the download cache folder (it is created only when something is downloaded).
+
+    ``CENTREREACH_CACHE_DIR`` overrides the default, the platform's user cache folder for
+    centrereach (e.g. ``~/.cache/centrereach`` on Linux).
+
+    Returns
+    -------
+    pathlib.Path
+        The cache folder.
+
+    Examples
+    --------
+    >>> import pathlib
+    >>> isinstance(cache_dir(), pathlib.Path)
+    True
+    """
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value:
+        return Path(value).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("centrereach", appauthor=False))
+
+
+def _as_dataset(item: str | Dataset) -> Dataset:
+    return item if isinstance(item, Dataset) else dataset(item)
+
+
+def _search_roots(data_dir_: Path | None, cache: Path | None) -> list[Path]:
+    """Folders to search, in order, without duplicates: given data dir, env data dir, cache.
+
+    A data folder that was asked for but does not exist is an error (most likely a typo), not
+    a reason to download silently.
+    """
+    roots: list[Path] = []
+    wanted = ((data_dir_, "--data-dir"), (data_dir(), DATA_DIR_ENV), (cache, None))
+    for root, origin in wanted:
+        if root is None:
+            root = cache_dir() if origin is None else None
+        if root is None:
+            continue
+        root = Path(root).expanduser()
+        if origin is not None and not root.is_dir():
+            msg = f"the data folder {root} (from {origin}) does not exist or is not a folder"
+            raise DataNotFoundError(msg)
+        if root not in roots:
+            roots.append(root)
+    return roots
+
+
+def locate(
+    id: str | Dataset,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """Find a dataset's file locally, without downloading anything.
+
+    Looks in ``data_dir``, then in the folder named by ``CENTREREACH_DATA_DIR``, then in the
+    cache; in each folder first at :attr:`Dataset.local_name`, then at
+    :attr:`Dataset.official_name` (a file downloaded by hand from the official site).
+
+    Parameters
+    ----------
+    id : str or Dataset
+        Dataset identifier (or record).
+    data_dir : path-like, optional
+        A data folder laid out like ``../shared/data``.
+    cache : path-like, optional
+        The cache folder; default :func:`cache_dir`.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file, or None when it is in none of the folders.
+
+    Raises
+    ------
+    centrereach.errors.DataNotFoundError
+        If ``id`` is not a known dataset, or ``data_dir`` (or ``CENTREREACH_DATA_DIR``) names a
+        folder that does not exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> locate("ons-lad24-buc", data_dir=folder, cache=folder / "cache") is None
+    True
+    >>> target = folder / "ons" / "lad24_buc_uk.geojson"
+    >>> target.parent.mkdir()
+    >>> _ = target.write_text('{"type": "FeatureCollection", "features": []}')
+    >>> locate("ons-lad24-buc", data_dir=folder) == target
+    True
+    """
+    ds = _as_dataset(id)
+    given = Path(data_dir) if data_dir is not None else None
+    cache_path = Path(cache) if cache is not None else None
+    for root in _search_roots(given, cache_path):
+        for name in ds.candidate_names:
+            path = root / name
+            if path.is_file():
+                logger.debug("dataset %s found at %s", ds.id, path)
+                return path
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Download
+# --------------------------------------------------------------------------------------------
+
+
+def _mirror_base(base_url: str | None) -> str | None:
+    value = base_url if base_url is not None else os.environ.get(MIRROR_ENV, "").strip()
+    if not value:
+        return None
+    scheme = urllib.parse.urlsplit(value).scheme.lower()
+    if scheme not in {"http", "https"}:
+        msg = (
+            f"mirror URL {value!r} must start with http:// or https:// "
+            f"(from {'base_url' if base_url is not None else MIRROR_ENV})"
+        )
+        raise DownloadError(msg)
+    return value
+
+
+def _hand_download_advice(ds: Dataset) -> str:
+    where = ds.url if ds.url is not None else ds.page
+    also = f" (dataset page: {ds.page})" if ds.url is not None else ""
+    return (
+        f"Download it by hand from {where}{also}, save it as DATA_DIR/{ds.official_name}, "
+        f"and pass --data-dir DATA_DIR (or set {DATA_DIR_ENV}); or point --mirror / "
+        f"{MIRROR_ENV} at a server holding a copy of a data folder."
+    )
+
+
+def _describe_failure(exc: BaseException) -> tuple[str, bool]:
+    """Say what went wrong in words, and whether trying again may help."""
+    import requests
+
+    if isinstance(exc, requests.HTTPError):
+        response = exc.response
+        status = response.status_code if response is not None else None
+        reason = response.reason if response is not None else ""
+        retry = status is None or status >= 500 or status == 429
+        if status == 404:
+            return "HTTP 404 Not Found: the server has no file at this address", False
+        return f"HTTP {status} {reason}".strip(), retry
+    if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
+        return f"the server did not answer in time (timeout; {exc})", True
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or "IncompleteRead" in str(exc):
+        return (
+            f"the connection closed before the whole file arrived (truncated download; {exc})",
+            True,
+        )
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if "NameResolutionError" in text or "Failed to resolve" in text:
+            # No DNS: almost always no internet connection; trying again will not help.
+            return f"could not find the server (no internet connection?) ({exc})", False
+        return f"could not connect ({exc})", True
+    if isinstance(exc, requests.RequestException):
+        return f"request failed ({exc})", True
+    return f"{type(exc).__name__}: {exc}", False
+
+
+def _download(
+    ds: Dataset,
+    url: str,
+    target: Path,
+    known_hash: str | None,
+    *,
+    progress: bool,
+    timeout_s: float,
+    retries: int,
+) -> Path:
+    """Download ``url`` to ``target`` with pooch (temp file, verify, move), retrying."""
+    import pooch
+
+    from centrereach import __version__
+
+    downloader = pooch.HTTPDownloader(
+        progressbar=progress,
+        timeout=timeout_s,
+        headers={"User-Agent": f"centrereach/{__version__} (+pooch)"},
+    )
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+    attempts = max(0, retries) + 1
+    for attempt in range(1, attempts + 1):
+        logger.info("downloading dataset %s from %s (attempt %d)", ds.id, url, attempt)
+        try:
+            path = pooch.retrieve(
+                url,
+                known_hash=f"sha256:{known_hash}" if known_hash else None,
+                fname=target.name,
+                path=target.parent,
+                downloader=downloader,
+            )
+        except Exception as exc:
+            _remove_leftovers(created)
+            if isinstance(exc, ValueError) and "hash" in str(exc).lower():
+                reason = (
+                    f"the downloaded bytes do not match the registered SHA-256 {known_hash} "
+                    f"({exc}); the file on the server has changed or is corrupt"
+                )
+                retry = False
+            else:
+                reason, retry = _describe_failure(exc)
+            if retry and attempt < attempts:
+                pause = attempt * _RETRY_PAUSE_S
+                logger.warning(
+                    "download of %s failed (%s); retrying in %.0f s", ds.id, reason, pause
+                )
+                time.sleep(pause)
+                continue
+            tries = f" after {attempt} attempts" if attempt > 1 else ""
+            msg = (
+                f"could not download dataset {ds.id!r} ({ds.title}) from {url}{tries}: {reason}. "
+                f"Nothing was saved in the cache ({target.parent}). {_hand_download_advice(ds)}"
+            )
+            raise DownloadError(msg) from exc
+        if not known_hash:
+            logger.info("dataset %s has no registered checksum; saved unverified", ds.id)
+        return Path(path)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _remove_leftovers(created: Iterable[Path]) -> None:
+    """Remove the folders this download created, if they are empty.
+
+    pooch writes to a temporary file beside the target, moves it into place only once complete
+    and verified, and deletes it on failure, so no partial file is left to remove.
+    """
+    for folder in created:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def fetch(
+    id: str | Dataset,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    progress: bool = True,
+    timeout_s: float = _DEFAULT_TIMEOUT_S,
+    retries: int = _DEFAULT_RETRIES,
+) -> Path:
+    """Return a local path to a dataset's file, downloading it into the cache if needed.
+
+    A file already in ``data_dir``, in ``CENTREREACH_DATA_DIR`` or in the cache is returned as
+    is, with no network access (see :func:`locate`). Otherwise the file is downloaded with pooch
+    into the cache, verified against its SHA-256 when one is registered, and moved into place
+    only when complete: the next call finds it there and makes no request.
+
+    Parameters
+    ----------
+    id : str or Dataset
+        Dataset identifier (or record, e.g. one of your own).
+    data_dir : path-like, optional
+        A data folder laid out like ``../shared/data`` (the CLI's ``--data-dir``).
+    cache : path-like, optional
+        The cache folder; default :func:`cache_dir`.
+    base_url : str, optional
+        A mirror of a data folder, ``http(s)://host[:port][/prefix]``; the file is fetched
+        from ``base_url + "/" + local_name`` instead of the official URL and verified against
+        :attr:`Dataset.local_sha256`. Default: ``CENTREREACH_MIRROR`` if set.
+    progress : bool, default True
+        Show a tqdm progress bar (on stderr) while downloading.
+    timeout_s : float, default 60
+        Seconds to wait for the connection and for each read from the server.
+    retries : int, default 2
+        Extra attempts after a connection error, timeout, truncated body or HTTP 5xx (not after
+        a 404 or a checksum mismatch), pausing 1 s, 2 s, ... between them.
+
+    Returns
+    -------
+    pathlib.Path
+        The file: in a data folder, or ``<cache>/<local_name>`` (mirror downloads), or
+        ``<cache>/<official_name>`` (official downloads).
+
+    Raises
+    ------
+    centrereach.errors.DownloadError
+        If the download fails (HTTP error, timeout, truncated body, wrong checksum); nothing is
+        left in the cache, and the message says how to get the file by hand.
+    centrereach.errors.DataNotFoundError
+        If ``id`` is unknown, ``data_dir`` (or ``CENTREREACH_DATA_DIR``) names a missing folder,
+        or the file is nowhere locally and no download URL is known.
+
+    Examples
+    --------
+    With the file in a data folder, nothing is downloaded:
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> target = folder / dataset("ons-lookup-lad23-utla23").local_name
+    >>> target.parent.mkdir(parents=True)
+    >>> _ = target.write_text("ltla23_code,ltla23_name,utla23_code,utla23_name\\n")
+    >>> fetch("ons-lookup-lad23-utla23", data_dir=folder) == target
+    True
+    """
+    ds = _as_dataset(id)
+    found = locate(ds, data_dir=data_dir, cache=cache)
+    if found is not None:
+        return found
+
+    cache_root = Path(cache).expanduser() if cache is not None else cache_dir()
+    mirror = _mirror_base(base_url)
+    if mirror is not None:
+        url = ds.mirror_url(mirror)
+        target = cache_root / ds.local_name
+        known_hash = ds.local_sha256
+    elif ds.url is not None:
+        url = ds.url
+        target = cache_root / ds.official_name
+        known_hash = ds.sha256
+    else:
+        given = Path(data_dir) if data_dir is not None else None
+        searched = [str(root) for root in _search_roots(given, cache_root)]
+        msg = (
+            f"dataset {ds.id!r} ({ds.title}) is not in {', '.join(searched)} (looked for "
+            f"{' and '.join(ds.candidate_names)}), and centrereach knows no direct download "
+            f"URL for it. {_hand_download_advice(ds)}"
+        )
+        raise DataNotFoundError(msg)
+    return _download(
+        ds, url, target, known_hash, progress=progress, timeout_s=timeout_s, retries=retries
+    )
+
+
+def fetch_for_study(
+    study_area: str,
+    *,
+    vintage: int = 2021,
+    roads: bool = False,
+    data_dir: str | os.PathLike[str] | None = None,
+    cache: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    progress: bool = True,
+    timeout_s: float = _DEFAULT_TIMEOUT_S,
+    retries: int = _DEFAULT_RETRIES,
+) -> dict[str, Path]:
+    """Fetch everything a study of one area needs: boundaries, IoD, population, lookups.
+
+    The files are national, so the same set serves any study area; the area only picks the
+    road-network extract when ``roads=True``. Roles and datasets, for LSOA vintage 2021
+    (IoD2025) / 2011 (IoD2019):
+
+    - ``lsoa_boundaries``: ``ons-lsoa21-bsc`` / ``ons-lsoa11-bsc``
+    - ``centroids`` (2021 only): ``ons-lsoa21-pwc``
+    - ``deprivation``: ``iod2025-lsoa21-table`` / ``iod2019-lsoa11-table``
+    - ``population`` (IoD denominators, mid-2022 / mid-2015): ``iod2025-file6`` /
+      ``iod2019-file6``
+    - ``population_single_year`` (ages 0-90+, LSOA 2011): ``ons-sape-mid2020-lsoa11``
+    - ``lookup_lsoa11_lsoa21``: ``ons-lookup-lsoa11-lsoa21-lad22``
+    - ``lookup_lsoa21_ward_lad`` (2021 only): ``ons-lookup-lsoa21-ward24-lad24``
+    - ``lookup_lad_utla``: ``ons-lookup-lad23-utla23``
+    - ``districts`` and ``counties``: ``ons-lad24-buc`` and ``ons-utla21-buc``
+    - ``roads`` (only with ``roads=True``): ``geofabrik-derbyshire-latest`` or
+      ``geofabrik-rutland-latest``
+
+    Parameters
+    ----------
+    study_area : str
+        The county or unitary authority, by ONS code or name (e.g. ``"E10000007"`` or
+        ``"Derbyshire"``).
+    vintage : {2021, 2011}, default 2021
+        LSOA vintage of the study: 2021 with IoD2025, 2011 with IoD2019.
+    roads : bool, default False
+        Also fetch the area's OpenStreetMap extract (known for Derbyshire and Rutland).
+    data_dir, cache, base_url, progress, timeout_s, retries
+        As for :func:`fetch`.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Role (as in the table) to file.
+
+    Raises
+    ------
+    centrereach.errors.DownloadError
+        If any download failed (the message lists every dataset that could not be had).
+    centrereach.errors.DataNotFoundError
+        If files are missing with no download URL, or roads are asked for an area with no
+        known extract.
+    ValueError
+        If ``vintage`` is not 2011 or 2021.
+
+    Examples
+    --------
+    A data folder holding every registered file (empty placeholders here) serves a study
+    without any download:
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for ds in datasets():
+    ...     path = folder / ds.local_name
+    ...     path.parent.mkdir(parents=True, exist_ok=True)
+    ...     _ = path.write_bytes(b"")
+    >>> paths = fetch_for_study("Derbyshire", data_dir=folder, roads=True)
+    >>> paths["deprivation"].name, paths["roads"].name
+    ('imd2025_england_lsoa21_scores_ranks_deciles.csv', 'derbyshire-latest.osm.pbf')
+    """
+    if vintage not in _STUDY_DATASETS:
+        msg = f"vintage must be 2011 or 2021 (the LSOA vintage of the study), not {vintage!r}"
+        raise ValueError(msg)
+    wanted = dict(_STUDY_DATASETS[vintage])
+    if roads:
+        key = study_area.strip().lower()
+        if key not in _ROAD_EXTRACTS:
+            msg = (
+                f"no road-network extract is registered for study area {study_area!r} (known: "
+                f"{', '.join(sorted(_ROAD_EXTRACTS))}); download one from "
+                "https://download.geofabrik.de/europe/united-kingdom/england.html, or build it "
+                "with osmnx/Overpass, and pass it to the network loader"
+            )
+            raise DataNotFoundError(msg)
+        wanted["roads"] = _ROAD_EXTRACTS[key]
+
+    logger.info(
+        "fetching %d datasets for study area %s (LSOA %d)", len(wanted), study_area, vintage
+    )
+    paths: dict[str, Path] = {}
+    failures: list[DownloadError | DataNotFoundError] = []
+    for role, dataset_id in wanted.items():
+        try:
+            paths[role] = fetch(
+                dataset_id,
+                data_dir=data_dir,
+                cache=cache,
+                base_url=base_url,
+                progress=progress,
+                timeout_s=timeout_s,
+                retries=retries,
+            )
+        except (DownloadError, DataNotFoundError) as exc:
+            failures.append(exc)
+    if failures:
+        details = "\n".join(f"- {exc}" for exc in failures)
+        msg = (
+            f"{len(failures)} of {len(wanted)} datasets for study area {study_area!r} could not "
+            f"be had:\n{details}"
+        )
+        if any(isinstance(exc, DownloadError) for exc in failures):
+            raise DownloadError(msg)
+        raise DataNotFoundError(msg)
+    return paths

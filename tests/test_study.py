@@ -1,0 +1,351 @@
+"""The study runner: study files, scenarios, metrics, outputs and the `centrereach run` command."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from centrereach.cli import main
+from centrereach.errors import CoverageWarning, StudyFileError, UnknownCentreError
+from centrereach.metrics import summary_table, weighted_mean, weighted_quantile
+from centrereach.scenarios import Scenario, evaluate_scenarios, scenario_from_spec
+from centrereach.study import Study
+from centrereach.synthetic import synthetic_study
+
+ROOT = Path(__file__).resolve().parents[1]
+AREA_COLUMNS = [
+    "lsoa_code", "lsoa_name", "lad_code", "lad_name", "imd_decile", "population", "children",
+    "scenario", "mode", "time_min", "centre_id", "baseline_time_min", "baseline_centre_id",
+    "change_min",
+]  # fmt: skip
+SUMMARY_COLUMNS = [
+    "scenario", "mode", "imd_decile", "areas", "population", "children", "mean_time_min",
+    "median_time_min", "p90_time_min",
+]  # fmt: skip
+
+
+def _run(study: str, out: Path, shared: Path, *extra: str) -> tuple[int, str]:
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["run", str(ROOT / "studies" / study), "--out", str(out), "--data-dir", str(shared),
+         "--quiet", *extra],
+    )  # fmt: skip
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def chesterfield(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("chesterfield") / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        code, output = _run("chesterfield-2024.toml", out, shared_data)
+    assert code == 0, output
+    return out, output
+
+
+@pytest.fixture(scope="module")
+def rutland(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("rutland") / "out"
+    code, output = _run("rutland-example.toml", out, shared_data)
+    assert code == 0, output
+    return out, output
+
+
+@pytest.fixture(params=["chesterfield", "rutland"])
+def run_output(request: pytest.FixtureRequest) -> tuple[Path, str]:
+    return request.getfixturevalue(request.param)
+
+
+# ---------------------------------------------------------------- end to end on real data
+
+
+def test_outputs_exist_with_columns(run_output: tuple[Path, str]) -> None:
+    out, _ = run_output
+    for name in ("areas.csv", "areas.gpkg", "summary.csv", "equity.csv", "results.xlsx",
+                 "study.json"):  # fmt: skip
+        assert (out / name).is_file(), name
+    areas = pd.read_csv(out / "areas.csv")
+    assert set(AREA_COLUMNS) <= set(areas.columns)
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(SUMMARY_COLUMNS) <= set(summary.columns)
+    for t in (15, 30, 45, 60):
+        assert f"within_{t}_pct" in summary.columns
+        assert f"newly_beyond_{t}" in summary.columns
+    equity = pd.read_csv(out / "equity.csv")
+    assert {"scenario", "mode", "concentration_index", "gini"} <= set(equity.columns)
+    sheets = pd.read_excel(out / "results.xlsx", sheet_name=None)
+    assert {"summary", "equity", "areas"} <= set(sheets)
+    assert len(sheets["areas"]) == len(areas)
+    import geopandas as gpd
+
+    gpkg = gpd.read_file(out / "areas.gpkg")
+    assert len(gpkg) == len(areas)
+    assert gpkg.geometry.notna().all()
+
+
+def test_baseline_is_smallest_over_scenarios(run_output: tuple[Path, str]) -> None:
+    out, _ = run_output
+    areas = pd.read_csv(out / "areas.csv")
+    best = areas.groupby(["lsoa_code", "mode"])["time_min"].min()
+    base = areas[areas["scenario"] == "baseline"].set_index(["lsoa_code", "mode"])["time_min"]
+    assert np.allclose(base.sort_index(), best.loc[base.sort_index().index], atol=1e-3)
+    assert (areas["change_min"] >= -1e-9).all()
+    assert np.allclose(
+        areas["change_min"], areas["time_min"] - areas["baseline_time_min"], atol=2e-3
+    )
+
+
+def test_summary_agrees_with_areas(run_output: tuple[Path, str]) -> None:
+    out, _ = run_output
+    areas = pd.read_csv(out / "areas.csv")
+    summary = pd.read_csv(out / "summary.csv", dtype={"imd_decile": str})
+    for (scenario, mode), part in areas.groupby(["scenario", "mode"]):
+        rows = summary[(summary["scenario"] == scenario) & (summary["mode"] == mode)]
+        for decile, group in [*part.groupby("imd_decile"), ("all", part)]:
+            row = rows[rows["imd_decile"] == str(decile)].iloc[0]
+            w = group["children"].to_numpy(float)
+            t = group["time_min"].to_numpy(float)
+            b = group["baseline_time_min"].to_numpy(float)
+            assert row["areas"] == len(group)
+            assert row["children"] == pytest.approx(w.sum(), abs=0.05)
+            assert row["mean_time_min"] == pytest.approx((w * t).sum() / w.sum(), abs=2e-3)
+            assert row["within_15_pct"] == pytest.approx(100 * w[t <= 15].sum() / w.sum(), abs=0.5)
+            assert row["newly_beyond_30"] == pytest.approx(w[(b <= 30) & (t > 30)].sum(), abs=1)
+
+
+def test_study_json_records_inputs(run_output: tuple[Path, str]) -> None:
+    out, _ = run_output
+    meta = json.loads((out / "study.json").read_text())
+    assert meta["speed_model"] == "realistic"
+    assert meta["versions"]["centrereach"]
+    boundaries = meta["inputs"]["boundaries"][0]
+    assert len(boundaries["sha256"]) == 64
+    for mode in ("drive", "walk"):
+        assert meta["networks"][mode]["nodes"] > 1000
+        assert len(meta["networks"][mode]["sha256"]) == 64
+
+
+def test_chesterfield_console_summary(chesterfield: tuple[Path, str]) -> None:
+    out, output = chesterfield
+    assert "2024 decision, drive:" in output
+    assert "2024 decision, walk:" in output
+    assert "newly beyond 15 min" in output
+    assert "losing most:" in output
+    areas = pd.read_csv(out / "areas.csv")
+    decision = areas[areas["scenario"] == "decision-2024"]
+    # only the two closing centres' areas lose; nobody is sent to a closed centre
+    assert set(decision["centre_id"]) <= {"brimington", "birdholme"}
+    losers = decision[decision["change_min"] > 0]
+    assert set(losers["baseline_centre_id"]) <= {"holme-hall", "old-whittington"}
+    meta = json.loads((out / "study.json").read_text())
+    assert 10 <= len(meta["areas"]["excluded"]) <= 16  # the box cuts Staveley and the far north
+
+
+def test_removing_a_centre_that_serves_nobody_changes_nothing(shared_data: Path) -> None:
+    study = Study.from_toml(ROOT / "studies" / "rutland-example.toml")
+    result = study.run(data_dir=shared_data, progress=False)
+    matrix = result.matrices["drive"].copy()
+    matrix["nowhere"] = matrix.to_numpy().max() + 100.0  # farther than every real centre
+    everyone = Scenario("all", "all", tuple(matrix.columns))
+    without = Scenario("without", "without", tuple(c for c in matrix.columns if c != "nowhere"))
+    out = evaluate_scenarios(matrix, [everyone, without], mode="drive")
+    a = out[out["scenario"] == "all"].reset_index(drop=True)
+    b = out[out["scenario"] == "without"].reset_index(drop=True)
+    assert np.array_equal(a["time_min"], b["time_min"])
+    assert (b["change_min"] == 0).all()
+    # and on the real matrix: a centre nobody is nearest to can close without any change
+    base = out[out["scenario"] == "baseline"]
+    unused = [c for c in result.matrices["drive"].columns if c not in set(base["centre_id"])]
+    for centre in unused:
+        closed = evaluate_scenarios(
+            result.matrices["drive"],
+            [scenario_from_spec("x", {"close": [centre]}, result.centres)],
+            mode="drive",
+        )
+        assert (closed["change_min"] == 0).all()
+
+
+# ---------------------------------------------------------------- synthetic and pure pieces
+
+
+def test_synthetic_demo_is_labelled(tmp_path: Path) -> None:
+    result = synthetic_study(n_side=8, cells=2).run(progress=False)
+    folder = result.write(tmp_path / "demo", maps=False)
+    assert "SYNTHETIC" in result.console_summary()
+    assert pd.read_csv(folder / "areas.csv")["note"].str.contains("SYNTHETIC").all()
+    assert pd.read_csv(folder / "summary.csv")["note"].str.contains("SYNTHETIC").all()
+    assert json.loads((folder / "study.json").read_text())["synthetic"] is True
+
+
+def test_demo_command(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "d"), "--no-maps"])
+    assert result.exit_code == 0, result.output
+    assert "SYNTHETIC" in result.output
+    assert (tmp_path / "d" / "summary.csv").is_file()
+
+
+def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = synthetic_study(n_side=6, cells=2).run(progress=False)
+    target = tmp_path / "out"
+    original = type(result)._write_all
+
+    def crash(self: object, folder: Path, *, maps: bool) -> None:
+        original(self, folder, maps=maps)
+        raise KeyboardInterrupt  # interrupted after writing every file
+
+    monkeypatch.setattr(type(result), "_write_all", crash)
+    with pytest.raises(KeyboardInterrupt):
+        result.write(target)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []  # no temporary folder left behind either
+    # a previous complete output survives a failed rewrite untouched
+    monkeypatch.setattr(type(result), "_write_all", original)
+    result.write(target, maps=False)
+    before = sorted(p.name for p in target.iterdir())
+    monkeypatch.setattr(type(result), "_write_all", crash)
+    with pytest.raises(KeyboardInterrupt):
+        result.write(target)
+    assert sorted(p.name for p in target.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_weighted_quantile_and_mean_by_hand() -> None:
+    assert weighted_mean([1.0, 3.0], [3, 1]) == pytest.approx(1.5)
+    assert weighted_quantile([1.0, 2.0, 3.0, 4.0], [1, 1, 1, 1], 0.5) == 2.0
+    assert weighted_quantile([1.0, 2.0, 3.0, 4.0], [0, 0, 0, 5], 0.5) == 4.0
+
+
+def test_newly_beyond_counts_only_those_crossing() -> None:
+    rows = pd.DataFrame({
+        "scenario": "s", "mode": "drive", "imd_decile": [1, 1, 1],
+        "time_min": [20.0, 40.0, 10.0], "baseline_time_min": [10.0, 20.0, 10.0],
+        "children": [5, 7, 11], "population": [1, 1, 1],
+    })  # fmt: skip
+    s = summary_table(rows, thresholds=(15, 30)).set_index("imd_decile")
+    assert s.loc["all", "newly_beyond_15"] == 5  # 20 > 15 now, 10 before; 40 was 20 > 15
+    assert s.loc["all", "newly_beyond_30"] == 7
+
+
+# ---------------------------------------------------------------- bad study files
+
+
+def _study(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+GOOD = """
+[study]
+name = "t"
+
+[centres]
+file = "centres.csv"
+
+[network]
+drive = "net.graphml"
+
+[scenarios.close-a]
+close = ["a"]
+"""
+
+
+def test_unknown_key_names_key_and_line(tmp_path: Path) -> None:
+    path = _study(tmp_path, GOOD.replace('name = "t"', 'name = "t"\ncolour = "red"'))
+    with pytest.raises(StudyFileError, match=r"line 4, key 'study.colour': unknown key"):
+        Study.from_toml(path)
+
+
+def test_bad_mode_lists_allowed_values(tmp_path: Path) -> None:
+    path = _study(tmp_path, GOOD + '\n[analysis]\nmodes = ["drive", "cycle"]\n')
+    with pytest.raises(StudyFileError, match=r"line 1\d, key 'analysis.modes'.*drive, walk"):
+        Study.from_toml(path)
+
+
+def test_bad_weight_and_thresholds(tmp_path: Path) -> None:
+    with pytest.raises(StudyFileError, match="Allowed values: children, population, under5"):
+        Study.from_toml(_study(tmp_path, GOOD + '\n[analysis]\nweight = "adults"\n'))
+    with pytest.raises(StudyFileError, match="thresholds_min"):
+        Study.from_toml(_study(tmp_path, GOOD + '\n[analysis]\nthresholds_min = [15, "x"]\n'))
+
+
+def test_scenario_needs_exactly_one_rule(tmp_path: Path) -> None:
+    body = GOOD.replace('close = ["a"]', 'close = ["a"]\nkeep = ["b"]')
+    with pytest.raises(StudyFileError, match=r"scenarios\.close-a.*exactly one"):
+        Study.from_toml(_study(tmp_path, body))
+
+
+def test_missing_network_for_a_mode(tmp_path: Path) -> None:
+    body = GOOD + '\n[analysis]\nmodes = ["drive", "walk"]\n'
+    with pytest.raises(StudyFileError, match=r"network.walk.*is missing"):
+        Study.from_toml(_study(tmp_path, body))
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    with pytest.raises(StudyFileError, match="not valid TOML"):
+        Study.from_toml(_study(tmp_path, "[study\nname = 1"))
+
+
+def test_unknown_centre_in_scenario_names_it() -> None:
+    centres = pd.DataFrame({"status": ["x", "y"]}, index=pd.Index(["a", "b"], name="centre_id"))
+    with pytest.raises(UnknownCentreError, match=r"'zz'.*Known ids: a, b"):
+        scenario_from_spec("s", {"close": ["a", "zz"]}, centres)
+    with pytest.raises(StudyFileError, match="no column 'colour'"):
+        scenario_from_spec("s", {"where": 'colour == "red"'}, centres)
+    with pytest.raises(StudyFileError, match="no centre stays open"):
+        scenario_from_spec("s", {"close": ["a", "b"]}, centres)
+
+
+def test_cli_exit_code_2_on_bad_input(tmp_path: Path) -> None:
+    path = _study(tmp_path, GOOD.replace('name = "t"', 'name = "t"\ncolour = "red"'))
+    result = CliRunner().invoke(main, ["run", str(path)])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "colour" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_unknown_scenario_centre_exits_2(shared_data: Path, tmp_path: Path) -> None:
+    text = (ROOT / "studies" / "rutland-example.toml").read_text()
+    text = text.replace('close = ["uppingham"]', 'close = ["upingham"]')
+    text = text.replace('"../data/', f'"{ROOT}/data/')
+    path = tmp_path / "typo.toml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["run", str(path), "--data-dir", str(shared_data),
+                                       "--out", str(tmp_path / "o")])  # fmt: skip
+    assert result.exit_code == 2
+    assert "'upingham'" in result.output and "Known ids" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_missing_network_file_exits_2(shared_data: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["run", str(ROOT / "studies" / "derbyshire-2024.toml"), "--data-dir", str(shared_data),
+         "--network", f"drive={tmp_path / 'derbyshire-latest.osm.pbf'}",
+         "--network", f"walk={tmp_path / 'derbyshire-latest.osm.pbf'}",
+         "--out", str(tmp_path / "o"), "--quiet"],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "derbyshire-latest.osm.pbf" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_mostly_uncovered_study_is_an_error(shared_data: Path, tmp_path: Path) -> None:
+    text = (ROOT / "studies" / "chesterfield-2024.toml").read_text()
+    text = text.replace('districts = ["E07000034"]', 'districts = ["E07000034", "E07000033"]')
+    text = text.replace('"../data/', f'"{ROOT}/data/')
+    path = tmp_path / "wide.toml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["run", str(path), "--data-dir", str(shared_data),
+                                       "--out", str(tmp_path / "o"), "--quiet"])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "not covered by the road network" in result.output
