@@ -349,3 +349,37 @@ def test_mostly_uncovered_study_is_an_error(shared_data: Path, tmp_path: Path) -
                                        "--out", str(tmp_path / "o"), "--quiet"])  # fmt: skip
     assert result.exit_code == 2, result.output
     assert "not covered by the road network" in result.output
+
+
+# ---------------------------------------------------------------- optimisation on a study
+
+
+def test_study_optimise_beats_every_same_size_scenario(tmp_path: Path) -> None:
+    result = synthetic_study(n_side=11, cells=2).run(progress=False)
+    best, extended, table = result.optimise(keep=4, objective="mean-time", mode="walk")
+    assert len(best.open_centres) == 4 and best.optimal
+    assert "best-keep-4" in extended.scenarios
+    same = table[table["open_centres"] == 4]
+    assert (same["value"] >= same["best_value"] - 1e-9).all()
+    assert (same["shortfall"] >= -1e-9).all()
+    # the added scenario's summary equals the optimiser's value (weighted mean, minutes)
+    row = extended.summary.query(
+        "scenario == 'best-keep-4' and mode == 'walk' and imd_decile == 'all'"
+    )
+    assert row["mean_time_min"].iloc[0] == pytest.approx(best.value, rel=1e-9)
+    folder = extended.write(tmp_path / "opt", maps=False)
+    assert (folder / "optimise.csv").is_file()
+
+
+def test_optimise_command(shared_data: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["optimise", str(ROOT / "studies" / "rutland-example.toml"), "--keep", "2",
+         "--data-dir", str(shared_data), "--out", str(tmp_path / "o"), "--no-maps"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Best 2 of 4 centres to keep" in result.output
+    assert "proven optimal" in result.output
+    table = pd.read_csv(tmp_path / "o" / "optimise.csv")
+    assert {"scenario", "value", "best_value", "shortfall", "swaps"} <= set(table.columns)
+    assert (table.loc[table["open_centres"] == 2, "shortfall"] >= -1e-9).all()

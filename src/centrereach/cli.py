@@ -169,6 +169,128 @@ def demo(out: str, no_maps: bool, debug: bool) -> None:
     _guard(debug, action)
 
 
+@main.command()
+@click.argument("study_file", type=click.Path(dir_okay=False))
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="Centres to keep open.")
+@click.option(
+    "--objective",
+    type=click.Choice(["mean-time", "coverage", "equity", "minmax-decile"]),
+    default="mean-time",
+    show_default=True,
+    help="What 'best' means.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["drive", "walk"]),
+    default=None,
+    help="The mode to optimise (default: the study's first mode).",
+)
+@click.option(
+    "--threshold",
+    "threshold",
+    type=float,
+    default=None,
+    help="Minutes, for --objective coverage (default: the first threshold).",
+)
+@click.option("--must-open", multiple=True, help="A centre id that must stay open. Repeatable.")
+@click.option("--must-close", multiple=True, help="A centre id that must close. Repeatable.")
+@click.option("--per-district", type=int, default=0, help="Keep at least N per district.")
+@click.option("--out", "out", type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Local data folder.")
+@click.option(
+    "--network",
+    "network",
+    multiple=True,
+    metavar="MODE=PATH",
+    help="Use this road network file for MODE. Repeatable.",
+)
+@click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def optimise(
+    study_file: str,
+    keep: int,
+    objective: str,
+    mode: str | None,
+    threshold: float | None,
+    must_open: tuple[str, ...],
+    must_close: tuple[str, ...],
+    per_district: int,
+    out: str | None,
+    data_dir: str | None,
+    network: tuple[str, ...],
+    no_maps: bool,
+    debug: bool,
+) -> None:
+    """Find the best KEEP centres to keep, and compare the study's scenarios with them."""
+    networks = _parse_networks(network)
+
+    def action() -> None:
+        from centrereach.study import Study
+
+        with _console(debug, True):
+            study = Study.from_toml(study_file)
+            result = study.run(data_dir=data_dir, networks=networks, progress=False)
+            best, extended, table = result.optimise(
+                keep=keep,
+                objective=objective,
+                mode=mode,
+                threshold_min=threshold,
+                must_open=must_open,
+                must_close=must_close,
+                per_district=per_district,
+            )
+            folder = Path(
+                out
+                or Path(study.output or Path("output") / study.name).with_name(
+                    f"{study.name}-optimise"
+                )
+            )
+            written = extended.write(folder, maps=not no_maps)
+        unit = "%" if best.unit == "percent" else " min"
+        names = extended.centres["name"] if "name" in extended.centres else None
+        click.echo(
+            f"Best {keep} of {len(extended.centres)} centres to keep ({objective}, "
+            f"{table['mode'].iloc[0]}): {best.value:.2f}{unit}"
+            + (" (proven optimal)" if best.optimal else " (not proven optimal)")
+            + f", found by {best.method} search in {best.runtime_s:.1f} s."
+        )
+        closed = ", ".join(
+            str(names[c]) if names is not None else str(c) for c in best.closed_centres
+        )
+        click.echo(f"  it closes: {closed}")
+        best_name = f"best-keep-{keep}"
+        mode_used = str(table["mode"].iloc[0])
+        best_h = extended.headline(best_name, mode_used)
+        for row in table.itertuples():
+            if row.scenario == best_name or row.open_centres != keep:
+                continue
+            h = extended.headline(str(row.scenario), mode_used)
+            if h["most_deprived_decile"] is not None:
+                click.echo(
+                    f"{row.label}: children in the most deprived areas (IMD decile "
+                    f"{h['most_deprived_decile']}), mean {h['deprived_after_min']:.1f} min; "
+                    f"best possible keeping {keep}: {best_h['deprived_after_min']:.1f} min."
+                )
+            click.echo(
+                f"{row.label}: {row.value:.2f}{unit} against the best {row.best_value:.2f}"
+                f"{unit} ({row.shortfall:+.2f}{unit}); {row.swaps} of its choices differ"
+                + (
+                    f" (keeps {row.open_here_closed_in_best}; the best keeps "
+                    f"{row.closed_here_open_in_best} instead)"
+                    if row.swaps
+                    else ""
+                )
+            )
+        others = int((table["open_centres"] != keep).sum())
+        if others:
+            click.echo(
+                f"({others} scenario(s) keep a different number of centres: see optimise.csv.)"
+            )
+        click.echo(f"Outputs in {written}.")
+
+    _guard(debug, action)
+
+
 def _register_optional() -> None:
     try:
         from centrereach._cli_data import data

@@ -858,6 +858,7 @@ class StudyResult:
     centre_snaps: dict[str, pd.DataFrame]
     metadata: dict[str, Any]
     all_area_count: int
+    optimise_table: pd.DataFrame | None = None
 
     def areas_gdf(self) -> Any:
         """The areas table with each area's boundary (GeoDataFrame, EPSG:4326)."""
@@ -976,6 +977,144 @@ class StudyResult:
                     lines.append(f"  losing most: {worst}")
         return "\n".join(lines)
 
+    # -- the best alternative ------------------------------------------------------------------
+
+    def optimise(
+        self,
+        *,
+        keep: int,
+        objective: str = "mean-time",
+        mode: str | None = None,
+        threshold_min: float | None = None,
+        must_open: Sequence[str] = (),
+        must_close: Sequence[str] = (),
+        per_district: int = 0,
+    ) -> tuple[Any, StudyResult, pd.DataFrame]:
+        """Find the best ``keep`` centres to keep and compare every scenario with them.
+
+        Parameters
+        ----------
+        keep
+            Number of centres to keep open.
+        objective
+            ``mean-time``, ``coverage``, ``equity`` or ``minmax-decile`` (see
+            :mod:`centrereach.optimise`).
+        mode
+            The mode whose matrix is optimised (default: the study's first mode).
+        threshold_min
+            Minutes, for ``coverage`` (default: the study's first threshold).
+        must_open, must_close
+            Centre ids that must stay open / must close.
+        per_district
+            Keep at least this many centres in each district (the centres file's ``district``
+            column).
+
+        Returns
+        -------
+        tuple
+            The :class:`~centrereach.optimise.OptimiseResult`; a new :class:`StudyResult` with the
+            optimum added as scenario ``best-keep-<K>`` (so its tables, maps and report show it);
+            and a comparison table (one row per scenario: value, shortfall against the optimum,
+            centres that differ).
+        """
+        from centrereach.optimise import optimise as run_optimise
+
+        mode = mode or self.study.modes[0]
+        matrix = self.matrices[mode]
+        shapes = self.area_shapes.reindex(matrix.index)
+        weights = shapes[self.study.weight].fillna(0).astype(float)
+        deciles = shapes["imd_decile"] if "imd_decile" in shapes else None
+        groups = self.centres["district"] if per_district and "district" in self.centres else None
+        if objective == "coverage" and threshold_min is None:
+            threshold_min = self.study.thresholds_min[0]
+        best = run_optimise(
+            matrix,
+            weights,
+            keep=keep,
+            objective=objective,
+            threshold_min=threshold_min if objective == "coverage" else None,
+            deciles=deciles.astype(float) if deciles is not None else None,
+            must_open=must_open,
+            must_close=must_close,
+            groups=groups,
+            min_per_group=per_district,
+        )
+        name = f"best-keep-{keep}"
+        label = f"Best {keep} to keep ({objective}, {mode})"
+        scenario = Scenario(
+            name,
+            label,
+            tuple(str(c) for c in best.open_centres),
+            tuple(str(c) for c in best.closed_centres),
+            description=f"The {keep} centres that optimise {objective} on the {mode} matrix.",
+        )
+        scenarios = [s for s in self.scenarios.values() if s.name != name] + [scenario]
+        extended = self.study.evaluate(
+            matrices=self.matrices,
+            centres=self.centres,
+            areas=self.area_shapes,
+            scenarios=scenarios,
+            excluded=self.excluded,
+            origin_snaps=self.origin_snaps,
+            centre_snaps=self.centre_snaps,
+        )
+        extended.metadata = {
+            **self.metadata,
+            "optimise": {
+                "keep": keep,
+                "objective": objective,
+                "mode": mode,
+                "threshold_min": threshold_min,
+                "open_centres": list(scenario.open_centres),
+                "value": best.value,
+                "unit": best.unit,
+                "method": best.method,
+                "optimal": best.optimal,
+                "runtime_s": best.runtime_s,
+            },
+        }
+        extended.all_area_count = self.all_area_count
+        rows = []
+        for other in self.scenarios.values():
+            cmp = best.compare(other.open_centres)
+            rows.append(
+                {
+                    "scenario": other.name,
+                    "label": other.label,
+                    "open_centres": other.n_open,
+                    "objective": objective,
+                    "mode": mode,
+                    "value": cmp.value,
+                    "best_value": cmp.optimum,
+                    "unit": cmp.unit,
+                    "shortfall": cmp.shortfall,
+                    "shortfall_pct": 100 * cmp.relative if np.isfinite(cmp.relative) else np.nan,
+                    "open_here_closed_in_best": " ".join(map(str, cmp.only_given)),
+                    "closed_here_open_in_best": " ".join(map(str, cmp.only_optimum)),
+                    "swaps": cmp.swaps,
+                }
+            )
+        rows.append(
+            {
+                "scenario": name,
+                "label": label,
+                "open_centres": keep,
+                "objective": objective,
+                "mode": mode,
+                "value": best.value,
+                "best_value": best.value,
+                "unit": best.unit,
+                "shortfall": 0.0,
+                "shortfall_pct": 0.0,
+                "open_here_closed_in_best": "",
+                "closed_here_open_in_best": "",
+                "swaps": 0,
+            }
+        )
+        comparison = pd.DataFrame(rows)
+        extended.optimise_table = comparison
+        return best, extended, comparison
+
     # -- writing -----------------------------------------------------------------------------
 
     def write(self, folder: str | os.PathLike[str], *, maps: bool = True) -> Path:
@@ -1039,6 +1178,8 @@ class StudyResult:
             summary.to_excel(writer, sheet_name="summary", index=False)
             equity.to_excel(writer, sheet_name="equity", index=False)
             areas_out.to_excel(writer, sheet_name="areas", index=False)
+        if self.optimise_table is not None:
+            self.optimise_table.to_csv(folder / "optimise.csv", index=False, float_format="%.4f")
         (folder / "study.json").write_text(
             json.dumps(self.metadata, indent=2, default=str), encoding="utf-8"
         )
