@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +52,26 @@ def row_label(position: int) -> int:
 def _decode(raw: bytes, path: Path) -> str:
     if b"\x00" in raw[:4096]:
         msg = (
-            f"{path}: the file is not text in UTF-8 or Windows-1252 (it contains NUL bytes; it "
+            f"'{path}': the file is not text in UTF-8 or Windows-1252 (it contains NUL bytes; it "
             "may be UTF-16 or a binary file). Save it as 'CSV UTF-8' from your spreadsheet program."
         )
         raise EncodingError(msg)
+    error: UnicodeDecodeError | None = None
     for encoding in ENCODINGS:
         try:
             return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as exc:
+            error = exc
+    # Name the line of the first byte that is not Windows-1252 (the last encoding tried).
+    where = f"'{path}'"
+    if error is not None:
+        line = raw[: error.start].count(b"\n") + 1
+        where = f"'{path}', row {line}"
+        detail = f" (byte 0x{raw[error.start]:02x} is not a character in either)"
+    else:  # pragma: no cover - ENCODINGS is never empty
+        detail = ""
     msg = (
-        f"{path}: cannot read the file as UTF-8 or Windows-1252 text. "
+        f"{where}: cannot read the file as UTF-8 or Windows-1252 text{detail}. "
         "Save it as 'CSV UTF-8' from your spreadsheet program."
     )
     raise EncodingError(msg)
@@ -75,12 +84,19 @@ def read_table(
     what: str = "table",
     dtype: Any = None,
     thousands: str | None = None,
+    sheet_has: Callable[[pd.DataFrame], bool] | None = None,
+    text_columns: Collection[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV (UTF-8, UTF-8 with BOM or cp1252, optionally gzipped), XLSX or spatial file.
 
-    Spatial files come back as GeoDataFrames. Raises :class:`~centrereach.errors.EmptyFileError`
-    when there are no data rows and :class:`~centrereach.errors.EncodingError` when the text
-    cannot be decoded.
+    Spatial files come back as GeoDataFrames. In a workbook without ``sheet``, the first sheet
+    with data rows for which ``sheet_has`` is true is read (official IoD workbooks open with a
+    "Notes" sheet), else the first sheet with data rows. Raises
+    :class:`~centrereach.errors.EmptyFileError` when there are no data rows and
+    :class:`~centrereach.errors.EncodingError` when the text cannot be decoded.
+
+    CSV columns whose :func:`normalise_name` is in ``text_columns`` are read as text, so that ids
+    such as ``007`` keep their leading zeros.
     """
     if isinstance(source, pd.DataFrame):
         if source.empty:
@@ -91,29 +107,36 @@ def read_table(
     if not path.exists():
         from centrereach.errors import DataNotFoundError
 
-        msg = f"{path}: no such file (the {what})."
+        msg = f"'{path}': no such file (the {what})."
         raise DataNotFoundError(msg)
     suffixes = [s.lower() for s in path.suffixes]
     suffix = suffixes[-1] if suffixes else ""
     if suffix in EXCEL_SUFFIXES:
-        frame = _read_excel(path, sheet=sheet, what=what, dtype=dtype)
+        frame = _read_excel(path, sheet=sheet, what=what, dtype=dtype, sheet_has=sheet_has)
     elif suffix in SPATIAL_SUFFIXES and suffix != ".gz":
         import geopandas as gpd
 
         try:
             frame = gpd.read_file(path)
         except Exception as exc:
-            msg = f"{path}: cannot read the {what} as a spatial file ({exc})."
+            msg = f"'{path}': cannot read the {what} as a spatial file ({exc})."
             raise DataFormatError(msg) from exc
     else:
-        frame = _read_csv(path, what=what, dtype=dtype, thousands=thousands)
+        frame = _read_csv(
+            path, what=what, dtype=dtype, thousands=thousands, text_columns=text_columns
+        )
     if len(frame) == 0:
-        msg = f"{path}: the {what} has no data rows (only a header, or nothing at all)."
+        msg = (
+            f"'{path}': the {what} has no data rows (only a header, or nothing at all). "
+            "Add one row per record below the header."
+        )
         raise EmptyFileError(msg)
     return frame
 
 
-def _read_csv(path: Path, *, what: str, dtype: Any, thousands: str | None) -> pd.DataFrame:
+def _read_csv(
+    path: Path, *, what: str, dtype: Any, thousands: str | None, text_columns: Collection[str] = ()
+) -> pd.DataFrame:
     import io
 
     raw = path.read_bytes()
@@ -122,11 +145,14 @@ def _read_csv(path: Path, *, what: str, dtype: Any, thousands: str | None) -> pd
 
         raw = gzip.decompress(raw)
     if not raw.strip():
-        msg = f"{path}: the {what} is empty. Expected a header row and at least one data row."
+        msg = f"'{path}': the {what} is empty. Expected a header row and at least one data row."
         raise EmptyFileError(msg)
     text = _decode(raw, path)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
+        if text_columns and dtype is None:
+            header = pd.read_csv(io.StringIO(text), sep=sep, nrows=0, skipinitialspace=True)
+            dtype = {c: str for c in header.columns if normalise_name(c) in text_columns}
         return pd.read_csv(
             io.StringIO(text),
             sep=sep,
@@ -136,28 +162,42 @@ def _read_csv(path: Path, *, what: str, dtype: Any, thousands: str | None) -> pd
             keep_default_na=True,
         )
     except pd.errors.EmptyDataError as exc:
-        msg = f"{path}: the {what} is empty. Expected a header row and at least one data row."
+        msg = f"'{path}': the {what} is empty. Expected a header row and at least one data row."
         raise EmptyFileError(msg) from exc
     except pd.errors.ParserError as exc:
-        msg = f"{path}: the {what} is not a well-formed CSV file ({exc})."
+        msg = f"'{path}': the {what} is not a well-formed CSV file ({exc})."
         raise DataFormatError(msg) from exc
 
 
-def _read_excel(path: Path, *, sheet: str | int | None, what: str, dtype: Any) -> pd.DataFrame:
+def _read_excel(
+    path: Path,
+    *,
+    sheet: str | int | None,
+    what: str,
+    dtype: Any,
+    sheet_has: Callable[[pd.DataFrame], bool] | None = None,
+) -> pd.DataFrame:
     try:
         if sheet is not None:
             return pd.read_excel(path, sheet_name=sheet, dtype=dtype)
         sheets = pd.read_excel(path, sheet_name=None, dtype=dtype)
     except ValueError as exc:
-        msg = f"{path}: cannot read the {what} as an Excel workbook ({exc})."
+        msg = f"'{path}': cannot read the {what} as an Excel workbook ({exc})."
         raise DataFormatError(msg) from exc
     except Exception as exc:  # openpyxl raises several unrelated types for corrupt files
-        msg = f"{path}: cannot read the {what} as an Excel workbook ({type(exc).__name__}: {exc})."
+        msg = (
+            f"'{path}': cannot read the {what} as an Excel workbook ({type(exc).__name__}: {exc})."
+        )
         raise DataFormatError(msg) from exc
-    # The first sheet with data rows wins (official IoD workbooks put notes on other sheets).
+    # The first sheet with data rows (and the wanted columns) wins: official IoD workbooks open
+    # with a "Notes" sheet before the data.
     non_empty = [frame for frame in sheets.values() if len(frame)]
     if not non_empty:
         return next(iter(sheets.values())) if sheets else pd.DataFrame()
+    if sheet_has is not None:
+        for frame in non_empty:
+            if sheet_has(frame):
+                return frame
     return non_empty[0]
 
 

@@ -114,6 +114,21 @@ def _vintage_from_codes(codes: Iterable[str]) -> int | None:
     return 2021 if new else None
 
 
+def _has_code_column(frame: pd.DataFrame) -> bool:
+    """Whether a workbook sheet has an LSOA code column (used to skip "Notes" sheets)."""
+    return (
+        find_column(
+            frame,
+            _CODE_CANDIDATES,
+            path="",
+            what="LSOA code",
+            required=False,
+            pattern=r"^lsoa\w*(code|cd)",
+        )
+        is not None
+    )
+
+
 def _code_column(frame: pd.DataFrame, *, where: str) -> str:
     col = find_column(
         frame, _CODE_CANDIDATES, path=where, what="LSOA code", pattern=r"^lsoa\w*(code|cd)"
@@ -219,7 +234,7 @@ def read_deprivation(
     E01019400           6     19000
     """
     where = f"'{source}'" if not isinstance(source, pd.DataFrame) else "the deprivation table"
-    frame = read_table(source, what="deprivation file")
+    frame = read_table(source, what="deprivation file", sheet_has=_has_code_column)
     code_col = _code_column(frame, where=where)
     codes = _clean_codes(frame[code_col], where=where, column=code_col)
     _check_unique(codes, where=where, column=code_col)
@@ -337,15 +352,15 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"lsoa11_code": ["E01019400"], "0": [10], "1": [12], "2": [9],
-    ...                       "3": [11], "4": [8], "5": [10], "total_population": [1500]})
+    >>> ages = {str(age): [10] for age in range(91)}  # ten people of each age 0..90
+    >>> table = pd.DataFrame({"lsoa11_code": ["E01019400"], **ages, "total_population": [910]})
     >>> read_population(table)[["population", "children", "under5"]]
                population  children  under5
     lsoa_code
-    E01019400      1500.0      60.0    50.0
+    E01019400       910.0     160.0    50.0
     """
     where = f"'{source}'" if not isinstance(source, pd.DataFrame) else "the population table"
-    frame = read_table(source, what="population file")
+    frame = read_table(source, what="population file", sheet_has=_has_code_column)
     code_col = _code_column(frame, where=where)
     codes = _clean_codes(frame[code_col], where=where, column=code_col)
     _check_unique(codes, where=where, column=code_col)
@@ -372,16 +387,25 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
         out["population"] = _to_number(frame[total_col], where=where, column=total_col).to_numpy()
         years["population"] = _year(total_col, file_year)
     if ages:
-        missing = [a for a in range(16) if a not in ages]
+        # Ages 0-4 give under-fives; with 5-15 as well, children. A table of under-fives only
+        # is fine, a table with some of 5-15 missing is a mistake.
+        has_older = any(a in ages for a in range(5, 16))
+        missing = [a for a in range(16 if has_older else 5) if a not in ages]
         if missing:
-            msg = f"{where}: single-year-of-age columns for ages {missing} are missing."
+            msg = (
+                f"{where}: single-year-of-age columns for ages {missing} are missing. Give ages "
+                "0 to 4 (under-fives) or 0 to 15 (children), one column per year of age."
+            )
             raise MissingColumnError(msg)
         numbers = {a: _to_number(frame[c], where=where, column=str(c)) for a, c in ages.items()}
-        out["children"] = sum(numbers[a] for a in range(16)).to_numpy()
-        out["under5"] = sum(numbers[a] for a in range(5)).to_numpy()
         year = f"mid-{file_year.group(1)}" if file_year else "unknown year"
-        years["children"] = years["under5"] = year
-        if "population" not in out:
+        if has_older:
+            out["children"] = sum(numbers[a] for a in range(16)).to_numpy()
+            years["children"] = year
+        out["under5"] = sum(numbers[a] for a in range(5)).to_numpy()
+        years["under5"] = year
+        every_age = max(ages) >= 90 and all(a in ages for a in range(max(ages) + 1))
+        if "population" not in out and every_age:
             out["population"] = sum(numbers.values()).to_numpy()
             years["population"] = year
     else:
@@ -441,7 +465,7 @@ def _year(column: str, file_year: re.Match[str] | None) -> str:
 def _read_links(source: PathLike | pd.DataFrame) -> pd.DataFrame:
     """Read the ONS LSOA 2011 -> 2021 look-up as links (lsoa11, lsoa21, change, lad...)."""
     where = f"'{source}'" if not isinstance(source, pd.DataFrame) else "the look-up table"
-    frame = read_table(source, what="LSOA 2011 to 2021 look-up")
+    frame = read_table(source, what="LSOA 2011 to 2021 look-up", sheet_has=_has_code_column)
     c11 = find_column(
         frame, ("lsoa11cd", "lsoa11_code", "lsoa_code_2011"), path=where, what="LSOA 2011 code"
     )
@@ -650,6 +674,18 @@ def load_areas(
 
     dep = read_deprivation(deprivation) if deprivation is not None else None
     pops = _population_list(population)
+    # A vintage mismatch is the first thing to report: without the look-up the data cannot be
+    # joined (nor can a study area be chosen by district when only the data name districts).
+    if links is None:
+        provided: set[str] = set()
+        for data in [*([dep] if dep is not None else []), *pops]:
+            counted = {"population", "children", "under5"} & set(data.columns)
+            if counted and counted <= provided:
+                continue  # a later population file that adds nothing is not used
+            provided |= counted
+            if data.attrs["vintage"] != vintage:
+                msg = _mismatch_message(data.attrs["source"], data.attrs["vintage"], vintage)
+                raise VintageMismatchError(msg)
 
     # Districts first: the study area is usually chosen by district or county.
     lad = _district_table(areas.index, vintage, lad_lookup, links, pops, dep)
@@ -661,7 +697,7 @@ def load_areas(
         ]
         areas["lsoa_name"] = names[~names.index.duplicated()].reindex(areas.index).to_numpy()
 
-    origin_points, origin_source = _origins(areas, centroids, vintage=vintage)
+    origin_points, origin_source, centroid_note = _origins(areas, centroids, vintage=vintage)
     areas["origin_lon"] = origin_points[:, 0]
     areas["origin_lat"] = origin_points[:, 1]
     areas["origin_source"] = origin_source
@@ -672,6 +708,19 @@ def load_areas(
 
     if study_area is not None:
         areas = _select_study_area(areas, study_area, county_lookup=county_lookup)
+    if centroids is not None:
+        # Warn only about the areas of the study area (not about all of England).
+        no_centroid = areas.index[(areas["origin_source"] == "representative_point").to_numpy()]
+        if len(no_centroid):
+            listed = ", ".join(no_centroid[:20])
+            more = f" and {len(no_centroid) - 20} more" if len(no_centroid) > 20 else ""
+            warnings.warn(
+                f"{len(no_centroid)} area(s) have no population-weighted centroid in "
+                f"{sources['centroids']} and use a point inside their boundary instead: "
+                f"{listed}{more}{centroid_note}",
+                CoverageWarning,
+                stacklevel=2,
+            )
 
     attrs: dict[str, Any] = {"vintage": vintage, "population_years": {}, "sources": sources}
     if dep is not None:
@@ -775,7 +824,7 @@ def _district_table(
     candidates: list[pd.DataFrame] = []
     if lad_lookup is not None:
         where = f"'{lad_lookup}'" if not isinstance(lad_lookup, pd.DataFrame) else "the look-up"
-        frame = read_table(lad_lookup, what="district look-up")
+        frame = read_table(lad_lookup, what="district look-up", sheet_has=_has_code_column)
         col = _code_column(frame, where=where)
         table = pd.DataFrame(index=frame[col].astype(str).str.strip().to_numpy())
         _attach_lad(table, frame, where=where)
@@ -802,7 +851,8 @@ def _district_table(
 
 def _origins(
     areas: Any, centroids: PathLike | pd.DataFrame | None, *, vintage: int
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[str], str]:
+    """Origin points (lon, lat), their source per area, and a note on the centroids' vintage."""
     from pyproj import Transformer
 
     # Representative points are computed in British National Grid (metres), then returned.
@@ -810,9 +860,9 @@ def _origins(
     points = np.column_stack([reps.x.to_numpy(), reps.y.to_numpy()])
     source = ["representative_point"] * len(areas)
     if centroids is None:
-        return points, source
+        return points, source, ""
     where = f"'{centroids}'" if not isinstance(centroids, pd.DataFrame) else "the centroids"
-    frame = read_table(centroids, what="population-weighted centroids")
+    frame = read_table(centroids, what="population-weighted centroids", sheet_has=_has_code_column)
     col = _code_column(frame, where=where)
     codes = frame[col].astype(str).str.strip()
     import geopandas as gpd
@@ -843,16 +893,14 @@ def _origins(
     has = found["lon"].notna().to_numpy() & found["lat"].notna().to_numpy()
     points[has] = found.loc[has, ["lon", "lat"]].to_numpy()
     source = ["population_weighted_centroid" if h else "representative_point" for h in has]
-    if (~has).any():
-        listed = ", ".join(areas.index[~has][:20])
-        more = " ..." if (~has).sum() > 20 else ""
-        warnings.warn(
-            f"{int((~has).sum())} area(s) have no population-weighted centroid in {where} and use "
-            f"a point inside their boundary instead: {listed}{more}",
-            CoverageWarning,
-            stacklevel=3,
+    centroid_vintage = _vintage_from_column(col)
+    note = ""
+    if centroid_vintage is not None and centroid_vintage != vintage:
+        note = (
+            f" (the centroids are for LSOA {centroid_vintage}, the boundaries LSOA {vintage}: "
+            "only unchanged LSOAs match; use centroids of the boundaries' vintage)"
         )
-    return points, source
+    return points, source, note
 
 
 def _select_study_area(areas: Any, study_area: Any, *, county_lookup: Any) -> Any:
@@ -916,17 +964,29 @@ def _select_study_area(areas: Any, study_area: Any, *, county_lookup: Any) -> An
             )
         else:
             hint = ""
-        known = ", ".join(sorted(set(by_name.values()))[:12])
-        msg = (
-            f"study area '{key}' is not a district code or name in the data (districts found: "
-            f"{known}...).{hint}"
-        )
+        suggest = _suggest_district(key, areas)
+        msg = f"study area '{key}' is not a district code or name in the data.{suggest}{hint}"
         raise DataFormatError(msg)
     selected = areas[areas["lad_code"].isin(wanted).to_numpy()]
     if selected.empty:
         msg = f"the study area {items} selects no LSOA from the boundaries file."
         raise DataFormatError(msg)
     return selected
+
+
+def _suggest_district(key: str, areas: Any) -> str:
+    """' Did you mean ...?' naming the districts closest to ``key``, or some districts found."""
+    import difflib
+
+    pairs = areas[["lad_code", "lad_name"]].dropna().drop_duplicates()
+    name_of = dict(zip(pairs["lad_code"].astype(str), pairs["lad_name"].astype(str), strict=True))
+    code_of = {name.casefold(): code for code, name in name_of.items()}
+    close = [code_of[n] for n in difflib.get_close_matches(key.casefold(), list(code_of), n=3)]
+    if close:
+        listed = " or ".join(f"'{name_of[c]}' ({c})" for c in dict.fromkeys(close))
+        return f" Did you mean {listed}?"
+    some = ", ".join(f"'{name}' ({code})" for code, name in sorted(name_of.items())[:8])
+    return f" Districts in the data include {some}..."
 
 
 def _read_counties(source: Any) -> pd.DataFrame:
@@ -936,10 +996,18 @@ def _read_counties(source: Any) -> pd.DataFrame:
         frame, (), path=where, what="district code", pattern=r"^(ltla|lad)\d*_?(code|cd)$"
     )
     utla = find_column(
-        frame, (), path=where, what="county code", pattern=r"^(utla|cty|county)\d*_?(code|cd)$"
+        frame,
+        (),
+        path=where,
+        what="county code",
+        pattern=r"^(utla|ctyua|cty|county)\d*_?(code|cd)$",
     )
     utla_name = find_column(
-        frame, (), path=where, what="county name", pattern=r"^(utla|cty|county)\d*_?(name|nm)$"
+        frame,
+        (),
+        path=where,
+        what="county name",
+        pattern=r"^(utla|ctyua|cty|county)\d*_?(name|nm)$",
     )
     assert lad and utla and utla_name
     return pd.DataFrame(

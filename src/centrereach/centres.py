@@ -166,12 +166,26 @@ def load_centres(
     import geopandas as gpd
 
     where = f"'{source}'" if not isinstance(source, pd.DataFrame) else "the centres table"
-    frame = read_table(source, sheet=sheet, what="centres file")
+    text_columns = {*_ID, *_NAME, *_POSTCODE}
+    if id_column:
+        text_columns.add(normalise_name(id_column))
+    if name_column:
+        text_columns.add(normalise_name(name_column))
+    frame = read_table(
+        source,
+        sheet=sheet,
+        what="centres file",
+        sheet_has=_looks_like_centres,
+        text_columns=text_columns,
+    )
     geometry = None
     if isinstance(frame, gpd.GeoDataFrame):
         geometry = frame.geometry
-        if frame.crs is not None and geometry is not None:
-            geometry = geometry.to_crs(4326)
+        if geometry.crs is None and len(geometry):
+            # No CRS: coordinates beyond +/-180/90 can only be British National Grid metres.
+            _, _, max_x, max_y = geometry.total_bounds
+            geometry = geometry.set_crs(27700 if abs(max_x) > 180 or abs(max_y) > 90 else 4326)
+        geometry = geometry.to_crs(4326)
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     frame = frame.reset_index(drop=True)
 
@@ -197,6 +211,26 @@ def load_centres(
     if study_area is not None:
         _warn_outside(result, study_area)
     return result
+
+
+def _looks_like_centres(frame: pd.DataFrame) -> bool:
+    """Whether a workbook sheet has a name/id column and a location column."""
+    columns = {normalise_name(c) for c in frame.columns}
+    has_key = bool(columns & {*_ID, *_NAME})
+    has_location = bool(columns & {*_LAT, *_EAST, *_POSTCODE})
+    return has_key and has_location
+
+
+def _id_text(value: object) -> str:
+    """An id as text; whole numbers a workbook stored as floats lose their ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _pretty_postcode(code: str) -> str:
+    """Write a normalised postcode with its single space (``'SK130LU'`` -> ``'SK13 0LU'``)."""
+    return f"{code[:-3]} {code[-3:]}" if len(code) > 4 else code
 
 
 def _centre_ids(
@@ -236,7 +270,7 @@ def _centre_ids(
                 "Give every centre an id, or remove the column to derive ids from names."
             )
             raise DataFormatError(msg)
-        ids = [str(v).strip() for v in raw]
+        ids = [_id_text(v) for v in raw]
         source_col = id_col
     else:
         assert name_col is not None
@@ -354,6 +388,9 @@ def _locate(
             if geom is not None and not geom.is_empty:
                 point = geom if geom.geom_type == "Point" else geom.representative_point()
                 geo[i] = (point.x, point.y)
+        _check_lonlat(
+            geo[:, 0], geo[:, 1], where=where, ids=ids, lat_col="geometry", lon_col="geometry"
+        )
         candidates["geometry"] = geo
         columns["geometry"] = "geometry"
 
@@ -398,6 +435,12 @@ def _check_lonlat(
     lon: np.ndarray, lat: np.ndarray, *, where: str, ids: list[str], lat_col: str, lon_col: str
 ) -> None:
     min_lon, min_lat, max_lon, max_lat = GB_BOUNDS_LONLAT
+    if lat_col == lon_col:  # a geometry column
+        label = f"column '{lat_col}'"
+        check = "Check the file's coordinate reference system (CRS)."
+    else:
+        label = f"columns '{lat_col}'/'{lon_col}'"
+        check = "Check the coordinates are WGS84 degrees."
     for i, (x, y) in enumerate(zip(lon, lat, strict=True)):
         if np.isnan(x) and np.isnan(y):
             continue
@@ -414,17 +457,15 @@ def _check_lonlat(
         swapped = min_lon <= y <= max_lon and min_lat <= x <= max_lat
         if swapped:
             msg = (
-                f"{where}, row {row_label(i)}, columns '{lat_col}'/'{lon_col}' "
-                f"(centre '{ids[i]}'): "
+                f"{where}, row {row_label(i)}, {label} (centre '{ids[i]}'): "
                 f"latitude {y} and longitude {x} look swapped (Great Britain is at latitude "
                 "49.8 to 61 and longitude -8.8 to 1.9). Swap the two values."
             )
         else:
             msg = (
-                f"{where}, row {row_label(i)}, columns '{lat_col}'/'{lon_col}' "
-                f"(centre '{ids[i]}'): "
+                f"{where}, row {row_label(i)}, {label} (centre '{ids[i]}'): "
                 f"({y}, {x}) is outside Great Britain (latitude 49.8 to 61, longitude -8.8 to "
-                "1.9). Check the coordinates are WGS84 degrees."
+                f"1.9). {check}"
             )
         raise InvalidCoordinateError(msg)
 
@@ -527,8 +568,10 @@ def geocode_postcodes(
         rows = []
         for code in missing:
             positions = [i for i, c in enumerate(frame_codes or []) if c == code]
-            where_rows = ", ".join(str(row_label(i)) for i in positions) or "?"
-            rows.append(f"'{code}' (row {where_rows})")
+            where_rows = ", ".join(str(row_label(i)) for i in positions)
+            label = "row" if len(positions) == 1 else "rows"
+            found_on = f" ({label} {where_rows})" if positions else ""
+            rows.append(f"'{_pretty_postcode(code)}'{found_on}")
         msg = (
             f"{where}, column '{column}': postcode(s) not found in {lookup_name}: "
             f"{', '.join(rows)}. Check for typing errors, or give lat/lon for these centres."
@@ -538,6 +581,7 @@ def geocode_postcodes(
 
 
 def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float, float]]:
+    import csv
     import gzip
 
     from pyproj import Transformer
@@ -545,24 +589,38 @@ def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float,
     if not path.exists():
         from centrereach.errors import DataNotFoundError
 
-        msg = f"{path}: no such postcode file."
+        msg = f"'{path}': no such postcode file."
         raise DataNotFoundError(msg)
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as fh:
-        head = fh.read(4096)
-    first_field = head.split(b",", 1)[0].strip(b"\xef\xbb\xbf\"' ")
-    has_header = not re.fullmatch(rb"[A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2}", first_field)
-    if has_header:
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", low_memory=False)
-    else:
-        # Code-Point Open data files have no header; the first four columns are fixed.
-        frame = pd.read_csv(path, dtype=str, header=None, low_memory=False)
-        frame = frame.rename(columns={0: "Postcode", 1: "PQI", 2: "Eastings", 3: "Northings"})
     where = f"'{path}'"
-    pc_col = find_column(frame, _POSTCODE, path=where, what="postcode")
-    assert pc_col is not None
-    keys = frame[pc_col].map(normalise_postcode)
-    frame = frame.loc[keys.isin(wanted)].assign(_key=keys[keys.isin(wanted)])
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    # Stream the file and keep only the wanted rows: an ONSPD file has 2.7 million of them.
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh)
+        first = next(reader, [])
+        first_field = first[0].strip() if first else ""
+        has_header = not re.fullmatch(r"[A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2}", first_field)
+        if has_header:
+            header = [c.strip() for c in first]
+            pc_col = find_column(
+                pd.DataFrame(columns=header), _POSTCODE, path=where, what="postcode"
+            )
+            pc_index = header.index(str(pc_col))
+            rows = []
+        else:
+            # Code-Point Open data files have no header; the first four columns are fixed.
+            header = ["Postcode", "PQI", "Eastings", "Northings"]
+            header += [f"column_{i + 1}" for i in range(len(header), len(first))]
+            pc_index = 0
+            rows = [first] if normalise_postcode(first_field) in wanted else []
+        rows += [
+            row
+            for row in reader
+            if len(row) > pc_index and normalise_postcode(row[pc_index]) in wanted
+        ]
+    width = len(header)
+    frame = pd.DataFrame([(row + [""] * width)[:width] for row in rows], columns=header, dtype=str)
+    keys = frame[header[pc_index]].map(normalise_postcode)
+    frame = frame.assign(_key=keys)
     lat_col = find_column(frame, _LAT, path=where, what="latitude", required=False)
     lon_col = find_column(frame, _LON, path=where, what="longitude", required=False)
     e_col = find_column(frame, _EAST, path=where, what="easting", required=False)
@@ -576,11 +634,17 @@ def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float,
         lat = pd.to_numeric(frame[lat_col], errors="coerce").to_numpy(float)
         lon = pd.to_numeric(frame[lon_col], errors="coerce").to_numpy(float)
     else:
-        msg = f"{where}: no coordinate columns (Eastings/Northings or latitude/longitude)."
+        names = ", ".join(f"'{c}'" for c in header)
+        msg = (
+            f"{where}: no coordinate columns (Eastings/Northings or latitude/longitude); the "
+            f"file has {names}. Use an OS Code-Point Open or ONSPD file."
+        )
         raise MissingColumnError(msg)
-    for key, x, y, e in zip(frame["_key"], lon, lat, frame[e_col] if e_col else lon, strict=True):
-        # ONSPD marks postcodes without a grid reference with easting 0 / latitude 99.999999.
-        if np.isnan(x) or np.isnan(y) or y > 90 or str(e).strip() in {"0", ""}:
+    grid = frame[e_col] if e_col else pd.Series([""] * len(frame))
+    for key, x, y, e in zip(frame["_key"], lon, lat, grid, strict=True):
+        # ONSPD marks postcodes without a grid reference with easting 0 / latitude 99.999999;
+        # Code-Point Open gives them easting 0 (positional quality 90).
+        if np.isnan(x) or np.isnan(y) or y > 90 or str(e).strip() == "0":
             continue
         out[str(key)] = (float(x), float(y))
     return out

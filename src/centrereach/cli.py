@@ -247,7 +247,7 @@ def optimise(
             )
             written = extended.write(folder, maps=not no_maps)
         unit = "%" if best.unit == "percent" else " min"
-        names = extended.centres["name"] if "name" in extended.centres else None
+        names = extended.centres.get("name")
         click.echo(
             f"Best {keep} of {len(extended.centres)} centres to keep ({objective}, "
             f"{table['mode'].iloc[0]}): {best.value:.2f}{unit}"

@@ -1023,7 +1023,7 @@ class StudyResult:
         matrix = self.matrices[mode]
         shapes = self.area_shapes.reindex(matrix.index)
         weights = shapes[self.study.weight].fillna(0).astype(float)
-        deciles = shapes["imd_decile"] if "imd_decile" in shapes else None
+        deciles = shapes.get("imd_decile")
         groups = self.centres["district"] if per_district and "district" in self.centres else None
         if objective == "coverage" and threshold_min is None:
             threshold_min = self.study.thresholds_min[0]
