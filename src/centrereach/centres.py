@@ -271,7 +271,7 @@ def _centre_ids(
             )
             raise DataFormatError(msg)
         ids = [_id_text(v) for v in raw]
-        source_col = id_col
+        source_col, derived = id_col, ""
     else:
         assert name_col is not None
         names_series = frame[name_col]
@@ -281,20 +281,22 @@ def _centre_ids(
             msg = f"{where}, row {row_label(pos)}, column '{name_col}': the centre name is empty."
             raise DataFormatError(msg)
         ids = [slugify(str(v)) for v in names_series]
-        source_col = f"{name_col} (ids derived from names)"
+        source_col, derived = name_col, " (derived from the name)"
     seen: dict[str, int] = {}
-    duplicates: list[str] = []
+    duplicates: list[tuple[int, int, str]] = []
     for pos, centre_id in enumerate(ids):
         if centre_id in seen:
-            duplicates.append(
-                f"'{centre_id}' on rows {row_label(seen[centre_id])} and {row_label(pos)}"
-            )
+            duplicates.append((row_label(pos), row_label(seen[centre_id]), centre_id))
         else:
             seen[centre_id] = pos
     if duplicates:
+        row, first, centre_id = duplicates[0]
+        others = "".join(f"; '{c}' on rows {f} and {r}" for r, f, c in duplicates[1:])
+        also = f" Also{others[1:]}." if others else ""
         msg = (
-            f"{where}, column '{source_col}': duplicate centre ids: {'; '.join(duplicates)}. "
-            "Each centre needs a unique id; add or correct a 'centre_id' column."
+            f"{where}, row {row}, column '{source_col}': centre id '{centre_id}'{derived} is "
+            f"already used on row {first}.{also} Each centre needs a unique id; add or correct "
+            "a 'centre_id' column."
         )
         raise DuplicateIdError(msg)
     return ids, id_col, frame
@@ -565,16 +567,19 @@ def geocode_postcodes(
         raise UnknownPostcodeError(msg)
     missing = [p for p in wanted if p not in found]
     if missing:
-        rows = []
+        located: list[tuple[int, str]] = []  # (first row, postcode), in file order
         for code in missing:
             positions = [i for i, c in enumerate(frame_codes or []) if c == code]
-            where_rows = ", ".join(str(row_label(i)) for i in positions)
-            label = "row" if len(positions) == 1 else "rows"
-            found_on = f" ({label} {where_rows})" if positions else ""
-            rows.append(f"'{_pretty_postcode(code)}'{found_on}")
+            located.append((row_label(positions[0]) if positions else 0, code))
+        located.sort()
+        listed = ", ".join(
+            f"'{_pretty_postcode(c)}'" + (f" (row {r})" if r else "") for r, c in located
+        )
+        first_row = located[0][0]
+        lead = f"{where}, row {first_row}" if first_row else where
         msg = (
-            f"{where}, column '{column}': postcode(s) not found in {lookup_name}: "
-            f"{', '.join(rows)}. Check for typing errors, or give lat/lon for these centres."
+            f"{lead}, column '{column}': postcode(s) not found in {lookup_name}: {listed}. "
+            "Check for typing errors, or give lat/lon for these centres."
         )
         raise UnknownPostcodeError(msg)
     return found

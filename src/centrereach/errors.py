@@ -55,6 +55,8 @@ class DataFormatError(ValueError, CentrereachError):
 class MissingColumnError(KeyError, CentrereachError):
     """A required column is absent (the message lists the columns that were found)."""
 
+    __str__ = CentrereachError.__str__
+
 
 class InvalidCoordinateError(ValueError, CentrereachError):
     """Coordinates missing, non-numeric, swapped, outside Great Britain, or in disagreement."""
@@ -98,6 +100,8 @@ class NetworkUnavailableError(DataNotFoundError):
 
 class UnknownCentreError(KeyError, CentrereachError):
     """A scenario names centre ids that are not in the centres file."""
+
+    __str__ = CentrereachError.__str__
 
 
 class StudyFileError(ValueError, CentrereachError):
