@@ -17,6 +17,10 @@ from centrereach.areas import (
     to_british_national_grid,
 )
 from centrereach.centres import load_centres
+from centrereach.network import Mode, SpeedModel, load_network, save_network
+from centrereach.optimise import Objective, optimise
+from centrereach.study import Study, StudyResult
+from centrereach.traveltime import nearest_centre, snap, travel_time_matrix
 
 try:
     __version__ = version("centrereach")
@@ -25,11 +29,22 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "__version__",
+    "Mode",
+    "Objective",
+    "SpeedModel",
+    "Study",
+    "StudyResult",
     "errors",
     "load_areas",
     "load_centres",
+    "load_network",
+    "nearest_centre",
+    "optimise",
     "origins",
     "read_deprivation",
     "read_population",
+    "save_network",
+    "snap",
     "to_british_national_grid",
+    "travel_time_matrix",
 ]

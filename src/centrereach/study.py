@@ -504,7 +504,16 @@ class Study:
             if override is not None
             else self.resolve(source, data_dir=data_dir, what=f"{mode} network")
         )
-        graph = load_network(path, mode=mode, speeds=speeds, progress=progress)
+        # Clip a file network to the study area plus the buffer (as a download is), which keeps a
+        # county walk network within memory.
+        graph = load_network(
+            path,
+            mode=mode,
+            speeds=speeds,
+            polygon=areas.geometry.union_all(),
+            buffer_m=float(self.network_spec.get("buffer_m", 10_000)),
+            progress=progress,
+        )
         graph.graph["source_path"] = str(path)
         return graph
 

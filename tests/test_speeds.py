@@ -1,0 +1,187 @@
+"""The UK speed model: maxspeed parsing, defaults by road class, realism and descriptions."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from centrereach._speeds import (
+    MPH_TO_KPH,
+    UK_DEFAULT_SPEEDS_MPH,
+    SpeedModel,
+    mph,
+    parse_maxspeed,
+)
+
+MPH = 1.609344
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected_kph"),
+    [
+        pytest.param("30 mph", {}, 30 * MPH, id="30 mph"),
+        pytest.param("20 mph", {}, 20 * MPH, id="20 mph"),
+        pytest.param("30mph", {}, 30 * MPH, id="no space"),
+        pytest.param("40 MPH", {}, 40 * MPH, id="upper case"),
+        pytest.param("30", {}, 30.0, id="bare number is km/h"),
+        pytest.param("50 km/h", {}, 50.0, id="km/h"),
+        pytest.param("50 kph", {}, 50.0, id="kph"),
+        pytest.param("10 knots", {}, 18.52, id="knots"),
+        pytest.param("GB:nsl_single", {}, 60 * MPH, id="GB:nsl_single"),
+        pytest.param("UK:nsl_single", {}, 60 * MPH, id="UK:nsl_single"),
+        pytest.param("GB:nsl_dual", {}, 70 * MPH, id="GB:nsl_dual"),
+        pytest.param("UK:motorway", {}, 70 * MPH, id="UK:motorway"),
+        pytest.param("GB:motorway", {}, 70 * MPH, id="GB:motorway"),
+        pytest.param("national", {"highway": "motorway"}, 70 * MPH, id="national motorway"),
+        pytest.param(
+            "national",
+            {"highway": "trunk", "dual_carriageway": True},
+            70 * MPH,
+            id="national dual carriageway",
+        ),
+        pytest.param("national", {"highway": "tertiary"}, 60 * MPH, id="national single"),
+        pytest.param("national", {}, 60 * MPH, id="national unknown road"),
+        pytest.param("GB:nsl_restricted", {}, 30 * MPH, id="GB:nsl_restricted"),
+        pytest.param("GB:urban", {}, 30 * MPH, id="GB:urban"),
+        pytest.param("UK:urban", {}, 30 * MPH, id="UK:urban"),
+        pytest.param("GB:zone20", {}, 20 * MPH, id="20 mph zone"),
+        pytest.param("GB_nsl:single", {}, 60 * MPH, id="misspelt nsl"),
+        pytest.param("none", {}, None, id="none"),
+        pytest.param("signals", {}, None, id="signals"),
+        pytest.param("walk", {}, 6.0, id="walk"),
+        pytest.param("30 mph;40 mph", {}, 30 * MPH, id="list takes the lowest"),
+        pytest.param("40;30", {}, 30.0, id="list of km/h"),
+        pytest.param("20-30 mph", {}, 20 * MPH, id="range takes the lowest"),
+        pytest.param(None, {"maxspeed_type": "GB:nsl_single"}, 60 * MPH, id="type tag only"),
+        pytest.param(None, {"maxspeed_type": "GB:nsl_dual"}, 70 * MPH, id="type tag dual"),
+        pytest.param(None, {"maxspeed_type": "uk:national"}, 60 * MPH, id="type national"),
+        pytest.param("signals", {"maxspeed_type": "GB:motorway"}, 70 * MPH, id="type fallback"),
+        pytest.param("20 mph", {"maxspeed_type": "GB:nsl_single"}, 20 * MPH, id="value wins"),
+        pytest.param(None, {}, None, id="missing"),
+        pytest.param("fast", {}, None, id="garbage word"),
+        pytest.param("", {}, None, id="empty"),
+        pytest.param("mph", {}, None, id="unit only"),
+        pytest.param("0", {}, None, id="zero"),
+        pytest.param("-30", {}, None, id="negative"),
+        pytest.param("9999", {}, None, id="implausible"),
+        pytest.param("30 furlongs", {}, None, id="unknown unit"),
+    ],
+)
+def test_parse_maxspeed(value: str | None, kwargs: dict, expected_kph: float | None) -> None:
+    got = parse_maxspeed(value, **kwargs)
+    if expected_kph is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected_kph, rel=1e-12)
+
+
+def test_mph_conversion_is_exact() -> None:
+    assert MPH_TO_KPH == 1.609344
+    assert mph(30) == 30 * 1.609344
+    assert parse_maxspeed("30 mph") == pytest.approx(48.28032, abs=1e-9)
+
+
+@given(st.text(max_size=30))
+def test_parse_maxspeed_never_raises(text: str) -> None:
+    got = parse_maxspeed(text)
+    assert got is None or (math.isfinite(got) and 0 < got <= 250)
+
+
+@given(st.integers(min_value=1, max_value=150))
+def test_parse_maxspeed_mph_numbers(n: int) -> None:
+    assert parse_maxspeed(f"{n} mph") == pytest.approx(n * MPH, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("highway", "expected_mph"),
+    [
+        ("motorway", 70),
+        ("motorway_link", 40),
+        ("trunk", 60),
+        ("trunk_link", 40),
+        ("primary", 50),
+        ("secondary", 40),
+        ("tertiary", 40),
+        ("unclassified", 30),
+        ("residential", 30),
+        ("living_street", 10),
+        ("service", 10),
+        ("road", 30),
+        ("some_new_class", 30),  # the fallback
+        (None, 30),
+    ],
+)
+def test_defaults_by_road_class(highway: str | None, expected_mph: float) -> None:
+    free = SpeedModel.free_flow()
+    assert free.limit_kph(highway=highway) == pytest.approx(expected_mph * MPH)
+    assert free.drive_kph(highway=highway) == pytest.approx(expected_mph * MPH)
+    assert SpeedModel.realistic().drive_kph(highway=highway) == pytest.approx(
+        0.8 * expected_mph * MPH
+    )
+
+
+def test_tagged_limit_beats_default() -> None:
+    model = SpeedModel.free_flow()
+    assert model.limit_kph(highway="residential", maxspeed="20 mph") == pytest.approx(20 * MPH)
+    assert model.limit_kph(highway="residential", maxspeed="nonsense") == pytest.approx(30 * MPH)
+
+
+def test_custom_defaults_and_validation() -> None:
+    model = SpeedModel(defaults_kph={"residential": 25.0}, realism_factor=1.0, fallback_kph=20.0)
+    assert model.drive_kph(highway="residential") == 25.0
+    assert model.drive_kph(highway="motorway") == 20.0  # not in the custom table: fallback
+    assert "custom road-class defaults" in model.describe("drive")
+    for bad in (
+        {"realism_factor": 0.0},
+        {"realism_factor": 2.0},
+        {"junction_delay_s": -1.0},
+        {"walk_kph": 0.0},
+        {"defaults_kph": {"residential": -5.0}},
+    ):
+        with pytest.raises(ValueError, match="must be"):
+            SpeedModel(**bad)
+
+
+def test_defaults_cannot_be_changed_through_the_callers_dict() -> None:
+    table = {"residential": 25.0}
+    model = SpeedModel(defaults_kph=table)
+    table["residential"] = 99.0
+    assert model.defaults_kph["residential"] == 25.0
+    with pytest.raises(TypeError):
+        model.defaults_kph["residential"] = 1.0  # type: ignore[index]
+
+
+def test_default_table_matches_documented_mph() -> None:
+    model = SpeedModel()
+    assert set(model.defaults_kph) == set(UK_DEFAULT_SPEEDS_MPH)
+    for highway, value in UK_DEFAULT_SPEEDS_MPH.items():
+        assert model.defaults_kph[highway] == value * MPH
+
+
+def test_default_model_is_realistic() -> None:
+    assert SpeedModel() == SpeedModel.realistic()
+    assert SpeedModel().realism_factor == 0.8
+    assert SpeedModel().junction_delay_s == 0.0
+    assert SpeedModel().walk_kph == 4.8
+
+
+def test_describe() -> None:
+    assert SpeedModel.realistic().describe("drive") == (
+        "Driving: speed limits as tagged in OpenStreetMap (UK defaults by road class where "
+        "untagged) × 0.8, as OSRM's car profile"
+    )
+    assert "(free flow at the limit)" in SpeedModel.free_flow().describe("drive")
+    assert "plus 10 s at each junction" in SpeedModel(junction_delay_s=10).describe("drive")
+    assert SpeedModel().describe("walk").startswith("Walking: 4.8 km/h")
+    assert "DfT" not in SpeedModel(walk_kph=4.0).describe("walk")
+
+
+def test_to_dict_is_json_and_round_trips() -> None:
+    model = SpeedModel(realism_factor=0.7, junction_delay_s=5.0, walk_kph=4.5)
+    record = json.loads(json.dumps(model.to_dict()))
+    assert record["realism_factor"] == 0.7
+    assert SpeedModel.from_dict(record) == model
