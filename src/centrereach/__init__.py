@@ -28,12 +28,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 __all__ = [
-    "__version__",
     "Mode",
     "Objective",
     "SpeedModel",
     "Study",
     "StudyResult",
+    "__version__",
     "errors",
     "load_areas",
     "load_centres",
