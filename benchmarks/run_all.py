@@ -1,4 +1,4 @@
-"""Run every benchmark (``make bench``): each prints a table and writes benchmarks/results/*.json."""
+"""Run every benchmark (`make bench`): each prints a table and writes benchmarks/results/*.json."""
 
 from __future__ import annotations
 

@@ -1,0 +1,249 @@
+"""The maps and the report in a real browser: headless Chromium driven by Selenium.
+
+Each file is opened from disk, as a planner would open it. The maps are the *offline* builds
+(Leaflet inlined, no basemap), so with no internet there are no tile requests to fail: any
+message at level SEVERE in the browser console is a failure, with no filtering. For each map
+the test counts the area polygons Leaflet draws for every layer (clicking each radio button of
+the layer control), hovers an area for its tooltip, clicks a centre for its popup, and saves a
+screenshot under ``tests/artifacts/``. The report is also laid out as for print on an A4 page
+width, and no table may be wider than the page.
+
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (installed here when missing and
+running as root) and the ``selenium`` Python package. Elsewhere the test is skipped with the
+reason; under ``CI=true`` it fails instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from centrereach import maps, report
+from centrereach.synthetic import synthetic_study
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
+)
+
+
+def _unavailable(why: str) -> None:
+    if CI:
+        pytest.fail(f"{why} (CI=true: the browser test must run)")
+    pytest.skip(why)
+
+
+def _ensure_chromium() -> None:
+    """Install Debian's chromium and chromium-driver when missing (as root), else skip/fail."""
+    if CHROMIUM.exists() and CHROMEDRIVER.exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=False, env=env, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"],
+            check=False,
+            env=env,
+            timeout=1200,
+        )
+        if CHROMIUM.exists() and CHROMEDRIVER.exists():
+            return
+        _unavailable("apt-get install chromium chromium-driver failed")
+    _unavailable(
+        "headless Chromium is not installed: run 'apt-get install -y chromium chromium-driver' "
+        "as root"
+    )
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    _ensure_chromium()
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _unavailable("the selenium package is not installed (pip install selenium)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    browser.set_page_load_timeout(60)
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture(scope="module")
+def assets():
+    try:
+        return maps.fetch_offline_assets()
+    except Exception as exc:
+        _unavailable(f"offline map assets (Leaflet from npm) unavailable: {exc}")
+
+
+@pytest.fixture(scope="module")
+def synthetic_outputs(assets, tmp_path_factory):
+    result = synthetic_study(n_side=16).run(progress=False)
+    folder = tmp_path_factory.mktemp("synthetic")
+    return result, folder, report.write_outputs(result, folder, offline=True)
+
+
+@pytest.fixture(scope="module")
+def rutland_outputs(assets, shared_data, project_root, tmp_path_factory):
+    from centrereach.study import Study
+
+    result = Study.from_toml(project_root / "studies" / "rutland-example.toml").run(
+        data_dir=shared_data, progress=False
+    )
+    folder = tmp_path_factory.mktemp("rutland")
+    return result, folder, report.write_outputs(result, folder, offline=True)
+
+
+def _open(driver, path: Path) -> None:
+    driver.get_log("browser")  # drop what earlier pages logged
+    driver.get(path.resolve().as_uri())
+
+
+def _severe(driver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def _screenshot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    path.write_bytes(base64.b64decode(driver.get_screenshot_as_base64()))
+    return path
+
+
+def _check_map(driver, path: Path, *, result, scenario: str, name: str) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(driver, path)
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script(
+            "return !!(window.centrereach && window.centrereach.maps.length)"
+        )
+    )
+    n_areas = len(result.area_shapes)
+    info = driver.execute_script(
+        """
+        var m = window.centrereach.maps[0];
+        var counts = {};
+        Object.keys(m.layers).forEach(function (k) { counts[k] = m.layers[k].getLayers().length; });
+        return {areas: m.areas, counts: counts, centres: m.centres.getLayers().length};
+        """
+    )
+    names = maps.layer_names(result, scenario=scenario)
+    assert info["areas"] == n_areas
+    assert info["counts"] == dict.fromkeys(names, n_areas), info
+    assert info["centres"] == len(result.centres)
+    closed = len(result.scenarios[scenario].closed_centres)
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".cr-centre-icon")) == len(result.centres)
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".cr-centre-closing")) == closed
+    # every layer of the layer control draws one SVG path per area
+    radios = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base label")
+    assert [r.text.strip() for r in radios] == list(names.values())
+    for label in radios:
+        label.click()
+        drawn = driver.execute_script(
+            "return document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive')"
+            ".length"
+        )
+        assert drawn == n_areas, (label.text, drawn)
+        legends = driver.execute_script(
+            "return Array.from(document.querySelectorAll('[data-cr-layers]'))"
+            ".filter(function (e) { return e.style.display !== 'none'; })"
+            ".map(function (e) { return e.querySelector('h2').textContent; })"
+        )
+        assert len(legends) == 1, legends
+    radios[0].click()
+    # hover an area: its tooltip names it
+    path_el = driver.find_elements(
+        By.CSS_SELECTOR, ".leaflet-overlay-pane path.leaflet-interactive"
+    )[n_areas // 2]
+    ActionChains(driver).move_to_element(path_el).perform()
+    WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
+    tooltip = driver.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text
+    assert "IMD decile" in tooltip and "min" in tooltip
+    assert any(str(code) in tooltip for code in result.area_shapes.index)
+    ActionChains(driver).move_by_offset(0, 0).move_to_element(
+        driver.find_element(By.CSS_SELECTOR, ".cr-title")
+    ).perform()
+    # click a centre: its popup says whom it serves
+    marker = driver.find_elements(By.CSS_SELECTOR, ".cr-centre-icon")[0]
+    driver.execute_script("arguments[0].click();", marker)
+    WebDriverWait(driver, 5).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")
+    )
+    popup = driver.execute_script(
+        "return document.querySelector('.leaflet-popup-content').textContent;"
+    )
+    assert "Nearest centre for" in popup, popup
+    driver.execute_script("window.centrereach.maps[0].map.closePopup();")
+    assert _severe(driver) == []
+    shot = _screenshot(driver, name)
+    assert shot.stat().st_size > 10_000
+
+
+def _check_report(driver, path: Path, *, result, name: str) -> None:
+    _open(driver, path)
+    assert driver.title.startswith(result.study.title)
+    n = driver.execute_script(
+        "return {maps: document.querySelectorAll('svg.static-map').length,"
+        " uses: document.querySelectorAll('svg.static-map use').length,"
+        " charts: document.querySelectorAll('svg.chart').length}"
+    )
+    modes = len(result.study.modes)
+    scenarios = len(result.scenarios) - 1
+    assert n["maps"] == 1 + scenarios * modes
+    assert n["uses"] == n["maps"] * len(result.area_shapes)
+    assert n["charts"] == 2 * scenarios * modes
+    assert _severe(driver) == []
+    driver.set_window_size(1100, 1800)
+    _screenshot(driver, name)
+    # as printed on A4 (about 186 mm of text width = 703 CSS px): no table is cut off
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    driver.set_window_size(703, 1000)
+    too_wide = driver.execute_script(
+        "var w = document.documentElement.clientWidth;"
+        "return Array.from(document.querySelectorAll('table, svg'))"
+        ".filter(function (t) { return t.getBoundingClientRect().right > w + 1; }).length;"
+    )
+    assert too_wide == 0
+    pdf = driver.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
+    assert base64.b64decode(pdf["data"]).startswith(b"%PDF")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    driver.set_window_size(1400, 1000)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["synthetic", "rutland"])
+def test_outputs_in_chromium(driver, request, which):
+    result, _folder, written = request.getfixturevalue(f"{which}_outputs")
+    for path in written:
+        if path.name == "report.html":
+            _check_report(driver, path, result=result, name=f"{which}-report")
+            continue
+        scenario, _mode = path.stem.rsplit("_", 1)
+        _check_map(driver, path, result=result, scenario=scenario, name=f"{which}-{path.stem}")

@@ -1,0 +1,311 @@
+"""Maps: layers, legends, tooltips, markers, attribution, size, offline inlining.
+
+The maps are rendered to HTML and checked as text: the area data written once as a GeoJSON
+FeatureCollection, the four layers that draw it, the legends with their units, the markers'
+shapes. ``test_browser.py`` checks the same files in a real browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from centrereach import maps
+from centrereach.errors import CentrereachError, DataNotFoundError, UnknownCentreError
+from centrereach.synthetic import synthetic_study
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="module")
+def result():
+    """Synthshire, 25 areas, two modes, one closure scenario (synthetic)."""
+    return synthetic_study(n_side=16).run(progress=False)
+
+
+@pytest.fixture(scope="module")
+def real_like(result):
+    """The same numbers, labelled as real data with exactly located centres."""
+    study = synthetic_study(n_side=16)
+    study.synthetic = False
+    study.centres = study.centres.assign(location_quality="address")
+    return study.run(progress=False)
+
+
+@pytest.fixture(scope="module")
+def assets_dir() -> Path:
+    """Leaflet's npm package for offline maps (fetched with npm once; skipped if impossible)."""
+    try:
+        return maps.fetch_offline_assets()
+    except DataNotFoundError as exc:
+        if CI:
+            pytest.fail(f"offline map assets unavailable under CI: {exc}")
+        pytest.skip(f"offline map assets unavailable: {exc}")
+
+
+def page(fmap) -> str:
+    return fmap.get_root().render()
+
+
+def area_data(html: str) -> dict:
+    """The one GeoJSON FeatureCollection of a map page."""
+    found = re.findall(
+        r"var (area_data_\w+|macro_element_\w+) = (\{\"type\":\"FeatureCollection\".*?\});\n", html
+    )
+    assert len(found) == 1, "the area GeoJSON must be written exactly once"
+    return json.loads(found[0][1])
+
+
+def base_layers(html: str) -> dict[str, str]:
+    block = re.search(r"base_layers : \{(.*?)\},\s*overlays", html, re.S)
+    assert block
+    return dict(
+        (json.loads(f'"{name}"'), var)
+        for name, var in re.findall(r'"((?:[^"\\]|\\.)*)" : (\w+),', block.group(1))
+    )
+
+
+def test_layers_legends_and_feature_counts(result):
+    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
+    layers = base_layers(html)
+    assert list(layers) == [
+        "Minutes after: Close the two 'closing' centres",
+        "Minutes before: all centres open",
+        "Change in minutes",
+        "IMD decile (1 = most deprived)",
+    ]
+    data = area_data(html)
+    n_areas = len(result.area_shapes)
+    assert len(data["features"]) == n_areas == 25
+    data_var = re.search(r"var (\w+) = \{\"type\":\"FeatureCollection\"", html).group(1)
+    for var in layers.values():
+        # every layer draws the shared FeatureCollection: n_areas features each
+        assert re.search(rf"var {var} = L\.geoJson\({data_var},", html)
+    for feature in data["features"]:
+        assert set(feature["properties"]["fill"]) == {"after", "before", "change", "imd"}
+    for text in (
+        "Minutes to the nearest open centre",
+        "15 min or less",
+        "more than 60 min",
+        "Change in minutes (after minus before)",
+        "no change (within 0.5 min)",
+        "IMD decile (1 = most deprived 10%)",
+        "1 (most deprived 10%)",
+        "Centre closes in this scenario",
+    ):
+        assert text in html, text
+    assert "L.control.scale" in html  # scale bar
+    assert '"collapsed": false' in html  # the layer control is open
+
+
+def test_tooltips_name_the_area_and_centres(result):
+    html = page(maps.impact_map(result, scenario="close-two", mode="walk"))
+    rows = maps.area_table(result, scenario="close-two", mode="walk")
+    features = {f["id"]: f["properties"]["tip"] for f in area_data(html)["features"]}
+    code = rows["change_min"].idxmax()
+    row = rows.loc[code]
+    tip = features[code]
+    assert row["lsoa_name"] in tip and code in tip
+    assert f"District: {row['lad_name']}" in tip
+    assert f"IMD decile: {int(row['imd_decile'])}" in tip
+    assert f"{int(row['children']):,}" in tip
+    assert f"{row['baseline_time_min']:.1f} min" in tip and f"{row['time_min']:.1f} min" in tip
+    assert row["baseline_centre_name"] in tip and row["centre_name"] in tip
+    assert row["baseline_centre_name"] != row["centre_name"]
+    assert "Change: <b>+" in tip
+
+
+def test_markers_differ_in_shape_and_colour(result):
+    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
+    markers = json.loads(re.search(r"\n(\[\{\"id\".*?\}\])\.forEach", html).group(1))
+    kinds = {m["id"]: m["kind"] for m in markers}
+    closed = set(result.scenarios["close-two"].closed_centres)
+    assert {k for k, v in kinds.items() if v == "closing"} == closed
+    for m in markers:
+        if m["kind"] == "open":
+            assert "<circle" in m["icon"] and maps.OPEN_COLOUR in m["icon"]
+            assert "<rect" not in m["icon"]
+        else:
+            assert "<rect" in m["icon"] and "<path" in m["icon"]
+            assert maps.CLOSING_COLOUR in m["icon"]
+    table = maps.centre_table(result, scenario="close-two", mode="drive")
+    closing = table[table["kind"] == "closing"].iloc[0]
+    popup = next(m["popup"] for m in markers if m["name"] == closing["name"])
+    assert "closes in this scenario" in popup
+    assert f"{round(closing['served_before']):,} before, 0 after" in popup
+    assert "Status in the centres file (status_2024): closing" in popup
+    # every child has one nearest centre before and after
+    assert table["served_before"].sum() == pytest.approx(table["served_after"].sum())
+
+
+def test_attribution_on_the_map(real_like):
+    html = page(maps.impact_map(real_like, scenario="close-two", mode="drive"))
+    for text in maps.ATTRIBUTION:
+        assert text in html
+    assert "© OpenStreetMap contributors" in html and "ODbL" in html
+    assert "Contains OS data © Crown copyright and database right 2025" in html
+    assert "Contains National Statistics data © Crown copyright and database right" in html
+    assert "Open Government Licence v3.0" in html
+    assert "SYNTHETIC DATA" not in html
+    assert "Centre locations are approximate" not in html  # every centre has an address
+
+
+def test_synthetic_banner_and_approximate_note(result):
+    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
+    assert "class='cr-banner'" in html and maps.SYNTHETIC_BANNER in html
+    assert "Centre locations are approximate" in html
+    assert "for 6 of 6 centres" in html
+
+
+def test_baseline_map_has_before_and_deprivation_only(result):
+    html = page(maps.impact_map(result, scenario="baseline", mode="walk"))
+    assert list(base_layers(html)) == [
+        "Minutes: all centres open",
+        "IMD decile (1 = most deprived)",
+    ]
+    assert "cr-marker-closing" not in re.search(r"\[\{\"id\".*?\}\]", html).group(0)
+
+
+def test_online_map_has_a_basemap_with_credit(result):
+    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
+    assert "tile.openstreetmap.org" in html
+    assert "OpenStreetMap\\u003c/a\\u003e contributors" in html  # the tiles' credit
+    assert '"referrerPolicy": "strict-origin-when-cross-origin"' in html
+
+
+def test_unknown_scenario_and_mode(result):
+    with pytest.raises(UnknownCentreError, match="close-two"):
+        maps.impact_map(result, scenario="nope", mode="drive")
+    with pytest.raises(CentrereachError, match="drive, walk"):
+        maps.impact_map(result, scenario="close-two", mode="cycle")
+
+
+def test_bins_are_labelled_and_diverge_around_zero():
+    t = maps.time_bins((15, 30, 45, 60))
+    assert len(t.colours) == 5 and all("min" in label for label in t.labels)
+    assert t.classify([15, 15.01, 60, 61, np.inf]).tolist() == [0, 1, 3, 4, -2]
+    c = maps.change_bins()
+    assert c.colours[len(c.colours) // 2] == "#f7f7f7"  # neutral in the middle
+    assert c.classify([-0.4, 0.4]).tolist() == [4, 4]
+    assert c.classify([-40, 40]).tolist() == [0, 8]
+    i = maps.imd_bins()
+    dark = [sum(int(col[k : k + 2], 16) for k in (1, 3, 5)) for col in i.colours]
+    assert dark == sorted(dark)  # decile 1 darkest
+
+
+def test_display_shapes_keep_neighbours_together():
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import Polygon
+
+    # two neighbours sharing a wiggly boundary (vertices every ~5 m)
+    xs = np.linspace(-1.50, -1.49, 120)
+    wiggle = [(x, 53.2 + 0.00002 * np.sin(k)) for k, x in enumerate(xs)]
+    south = Polygon([(-1.50, 53.19), (-1.49, 53.19), *reversed(wiggle)])
+    north = Polygon([*wiggle, (-1.49, 53.21), (-1.50, 53.21)])
+    shapes = gpd.GeoSeries([south, north], index=["s", "n"], crs=4326)
+    out = maps.display_shapes(shapes)
+    assert (
+        shapely.get_num_coordinates(out.to_numpy()).sum()
+        < 0.5 * shapely.get_num_coordinates(shapes.to_numpy()).sum()
+    )
+    assert out.iloc[0].intersection(out.iloc[1]).length > 0.009  # still share the boundary
+    coords = shapely.get_coordinates(out.to_numpy())
+    assert np.allclose(coords, np.round(coords, 5))
+
+
+def test_save_map_is_atomic_and_readable(result, tmp_path):
+    path = maps.save_map(
+        maps.impact_map(result, scenario="close-two", mode="drive"), tmp_path / "m.html"
+    )
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.html"]
+
+
+def test_offline_map_inlines_everything(result, assets_dir, tmp_path):
+    fmap = maps.impact_map(result, scenario="close-two", mode="walk", offline=True)
+    html = page(fmap)
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+stylesheet", html)
+    assert "Leaflet 1.9.3" in html  # the library's own banner, inlined
+    assert ".leaflet-pane" in html  # its stylesheet
+    assert "tile.openstreetmap.org" not in html and "L.tileLayer" not in html
+    assert "No basemap: area outlines only." in html
+    assert len(area_data(html)["features"]) == 25
+    # the notebook display is the same self-contained page
+    assert "cdn.jsdelivr" not in fmap._repr_html_()
+
+
+def test_offline_without_assets_says_how_to_get_them(result, tmp_path):
+    with pytest.raises(DataNotFoundError) as info:
+        maps.impact_map(
+            result,
+            scenario="close-two",
+            mode="drive",
+            offline=True,
+            assets_dir=tmp_path / "empty",
+            fetch_assets=False,
+        )
+    message = str(info.value)
+    assert "npm pack leaflet@1.9.3" in message and "tar -xzf leaflet-1.9.3.tgz" in message
+    assert "CENTREREACH_ASSETS_DIR" in message
+
+
+@pytest.mark.slow
+def test_derbyshire_map_stays_small(shared_data, project_root, tmp_path):
+    """499 real LSOA 2021 boundaries, 22 centres, random minutes: the map is under 3 MB."""
+    import centrereach
+    from centrereach.study import Study
+
+    areas = centrereach.load_areas(
+        shared_data / "ons" / "lsoa21_bsc_england_wales.geojson",
+        deprivation=shared_data / "iod2025" / "imd2025_england_lsoa21_scores_ranks_deciles.csv",
+        population=shared_data
+        / "iod2025"
+        / "File_6_IoD2025_Population_Denominators_DERBYSHIRE.csv",
+        study_area="Derbyshire",
+        county_lookup=shared_data / "ons" / "lookup_lad23_utla23.csv",
+        lad_lookup=shared_data / "ons" / "lookup_lsoa21_ward24_lad24.csv",
+    )
+    assert len(areas) == 499
+    centres = centrereach.load_centres(
+        project_root / "data" / "derbyshire_childrens_centres_2024.csv"
+    )
+    rng = np.random.default_rng(2024)
+    matrix = pd.DataFrame(
+        rng.uniform(2.0, 70.0, size=(len(areas), len(centres))),
+        index=areas.index,
+        columns=centres.index,
+    )
+    study = Study(
+        name="derbyshire-size",
+        title="Derbyshire (random minutes, for the size test)",
+        scenario_specs={
+            "decision-2024": {"label": "2024 decision", "where": 'status_2024 == "retained"'}
+        },
+        centres_spec={"status_column": "status_2024"},
+    )
+    result = study.evaluate(matrices={"drive": matrix}, centres=centres, areas=areas)
+    for offline in (False, True):
+        if offline:
+            try:
+                maps.fetch_offline_assets()
+            except DataNotFoundError:
+                if CI:
+                    raise
+                continue
+        fmap = maps.impact_map(result, scenario="decision-2024", mode="drive", offline=offline)
+        path = maps.save_map(fmap, tmp_path / f"derbyshire-{offline}.html")
+        size = path.stat().st_size
+        assert size < 3_000_000, f"{size:,} bytes"
+        html = path.read_text(encoding="utf-8")
+        assert len(area_data(html)["features"]) == 499
+        assert html.count("cr-marker-closing") >= 10  # the ten closing centres (+ legend)
+        assert "Centre locations are approximate" in html and "for 22 of 22 centres" in html
