@@ -18,7 +18,7 @@ from centrereach.areas import (
 )
 from centrereach.centres import load_centres
 from centrereach.network import Mode, SpeedModel, load_network, save_network
-from centrereach.optimise import Objective, optimise
+from centrereach.optimise import Objective
 from centrereach.study import Study, StudyResult
 from centrereach.traveltime import nearest_centre, snap, travel_time_matrix
 
@@ -39,7 +39,6 @@ __all__ = [
     "load_centres",
     "load_network",
     "nearest_centre",
-    "optimise",
     "origins",
     "read_deprivation",
     "read_population",

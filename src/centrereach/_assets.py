@@ -191,8 +191,12 @@ def fetch_packages(packages: Iterable[str], *, directory: Path | None = None) ->
                 json.dumps({"package": spec, "integrity": got}), encoding="utf-8"
             )
             if target.exists():
-                shutil.rmtree(target)
-            staging.rename(target)
+                shutil.rmtree(target, ignore_errors=True)
+            try:
+                staging.rename(target)
+            except OSError:  # another process unpacked it meanwhile
+                if not _unpacked(spec, folder):
+                    raise
     return folder
 
 

@@ -44,6 +44,7 @@ from centrereach.maps import (
     area_table,
     centre_table,
     change_bins,
+    deciles_of,
     fmt_change,
     fmt_count,
     fmt_min,
@@ -1060,8 +1061,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
     ib = imd_bins()
     first_mode = study.modes[0]
     base_rows = area_table(result, scenario=BASELINE, mode=first_mode)
-    deciles = pd.to_numeric(base_rows.get("imd_decile"), errors="coerce")
-    iclasses = ib.classify(deciles)
+    iclasses = ib.classify(deciles_of(base_rows))
     fills = {str(c): ib.colour_of(int(k)) for c, k in zip(base_rows.index, iclasses, strict=True)}
     titles = {
         str(code): f"{r.get('lsoa_name') or code}: IMD decile "

@@ -78,7 +78,7 @@ def synthetic_inputs(n_side: int = 21, *, cells: int = 3, seed: int = 7) -> dict
     --------
     >>> inputs = synthetic_inputs(n_side=6, cells=2)
     >>> len(inputs["areas"]), len(inputs["centres"])
-    (9, 6)
+    (4, 6)
     """
     import geopandas as gpd
     from shapely.geometry import box
