@@ -197,8 +197,8 @@ def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     target = tmp_path / "out"
     original = type(result)._write_all
 
-    def crash(self: object, folder: Path, *, maps: bool) -> None:
-        original(self, folder, maps=maps)
+    def crash(self: object, folder: Path, *, maps: bool, offline: bool = False) -> None:
+        original(self, folder, maps=maps, offline=offline)
         raise KeyboardInterrupt  # interrupted after writing every file
 
     monkeypatch.setattr(type(result), "_write_all", crash)

@@ -111,6 +111,9 @@ def _parse_networks(values: tuple[str, ...]) -> dict[str, str]:
     help="Use this road network file for MODE (drive or walk). Repeatable.",
 )
 @click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report.")
+@click.option(
+    "--offline", is_flag=True, help="Inline Leaflet into every map so it opens with no internet."
+)
 @click.option("--quiet", is_flag=True, help="Only the summary.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(
@@ -119,6 +122,7 @@ def run(
     data_dir: str | None,
     network: tuple[str, ...],
     no_maps: bool,
+    offline: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -133,7 +137,7 @@ def run(
             study = Study.from_toml(study_file)
             result = study.run(data_dir=data_dir, networks=networks, progress=not quiet)
             folder = Path(out or study.output or Path("output") / study.name)
-            written = result.write(folder, maps=not no_maps)
+            written = result.write(folder, maps=not no_maps, offline=offline)
         click.echo("")
         click.echo(result.console_summary())
         click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")

@@ -1126,7 +1126,9 @@ class StudyResult:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def write(self, folder: str | os.PathLike[str], *, maps: bool = True) -> Path:
+    def write(
+        self, folder: str | os.PathLike[str], *, maps: bool = True, offline: bool = False
+    ) -> Path:
         """Write every output into ``folder`` atomically and return its path.
 
         The outputs are built in a temporary folder beside ``folder`` and swapped into place
@@ -1137,7 +1139,7 @@ class StudyResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
         try:
-            self._write_all(tmp, maps=maps)
+            self._write_all(tmp, maps=maps, offline=offline)
             backup = None
             if target.exists():
                 backup = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -1150,7 +1152,7 @@ class StudyResult:
             raise
         return target
 
-    def _write_all(self, folder: Path, *, maps: bool) -> None:
+    def _write_all(self, folder: Path, *, maps: bool, offline: bool = False) -> None:
         areas = self.areas
         synthetic_note = "SYNTHETIC DATA - invented for a demonstration; not a real place."
         areas_out = areas.copy()
@@ -1197,4 +1199,6 @@ class StudyResult:
             import importlib.util
 
             if importlib.util.find_spec("centrereach.report") is not None:
-                importlib.import_module("centrereach.report").write_outputs(self, folder)
+                importlib.import_module("centrereach.report").write_outputs(
+                    self, folder, offline=offline
+                )
