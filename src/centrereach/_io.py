@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "describe_path"]
+__all__ = ["atomic_path", "describe_path", "write_text_atomic"]
 
 
 @contextlib.contextmanager
@@ -41,6 +41,21 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically, readable by others (mode 0644).
+
+    >>> import tempfile, pathlib
+    >>> p = write_text_atomic(pathlib.Path(tempfile.mkdtemp()) / "page.html", "<p>hi</p>")
+    >>> p.read_text(), oct(p.stat().st_mode & 0o777)
+    ('<p>hi</p>', '0o644')
+    """
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o644)  # outputs are for sharing
+    return target
 
 
 def describe_path(path: str | os.PathLike[str] | None) -> str:

@@ -44,7 +44,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -1104,16 +1103,6 @@ def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
     pathlib.Path
         The file written.
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    page = fmap.get_root().render()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        Path(tmp).chmod(0o644)  # mkstemp makes 0600; outputs are for sharing
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    from centrereach._io import write_text_atomic
+
+    return write_text_atomic(path, fmap.get_root().render())

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from centrereach._io import write_text_atomic
 from centrereach.maps import (
     ATTRIBUTION,
     CLOSING_COLOUR,
@@ -1118,20 +1118,6 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
     )
 
 
-def _write_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        Path(tmp).chmod(0o644)  # mkstemp makes 0600; outputs are for sharing
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_report(
     result: StudyResult,
     path: str | os.PathLike[str],
@@ -1146,7 +1132,7 @@ def write_report(
     pathlib.Path
         The file written.
     """
-    return _write_atomic(Path(path), build_report(result, offline=offline, map_links=map_links))
+    return write_text_atomic(path, build_report(result, offline=offline, map_links=map_links))
 
 
 def write_outputs(
