@@ -33,21 +33,25 @@ _DATA_DIR_HELP = (
 _CACHE_HELP = f"Download cache folder. Default: ${sources.CACHE_ENV}, else the user cache folder."
 
 
+_data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=_DATA_DIR_HELP,
+)
+_cache_option = click.option(
+    "--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help=_CACHE_HELP
+)
+
+
 @click.group(name="data")
 def data() -> None:
     """The official datasets: list them, or fetch them for offline use."""
 
 
 @data.command(name="list")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help=_DATA_DIR_HELP,
-)
-@click.option(
-    "--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help=_CACHE_HELP
-)
+@_data_dir_option
+@_cache_option
 def list_command(data_dir: Path | None, cache: Path | None) -> None:
     """Print each dataset: id, title, vintage, licence, and where it is found locally.
 
@@ -81,15 +85,8 @@ def list_command(data_dir: Path | None, cache: Path | None) -> None:
 @click.option(
     "--roads", is_flag=True, help="With --study-area, also fetch the area's OpenStreetMap extract."
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help=_DATA_DIR_HELP,
-)
-@click.option(
-    "--cache", type=click.Path(file_okay=False, path_type=Path), default=None, help=_CACHE_HELP
-)
+@_data_dir_option
+@_cache_option
 @click.option(
     "--mirror",
     "base_url",
