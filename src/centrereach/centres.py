@@ -333,12 +333,7 @@ def _locate(
     candidates: dict[Location, np.ndarray] = {}
     columns: dict[Location, str] = {}
 
-    lat_col = find_column(frame, _LAT, path=where, what="latitude", required=False)
-    lon_col = find_column(frame, _LON, path=where, what="longitude", required=False)
-    if (lat_col is None) != (lon_col is None):
-        present, missing = (lat_col, "lon") if lat_col else (lon_col, "lat")
-        msg = f"{where}: column '{present}' is present but '{missing}' is missing; give both."
-        raise MissingColumnError(msg)
+    lat_col, lon_col = _column_pair(frame, (_LAT, "lat"), (_LON, "lon"), where=where)
     if lat_col and lon_col:
         lat = _numeric(frame, lat_col, where=where)
         lon = _numeric(frame, lon_col, where=where)
@@ -346,12 +341,7 @@ def _locate(
         candidates["latlon"] = np.column_stack([lon, lat])
         columns["latlon"] = f"'{lat_col}'/'{lon_col}'"
 
-    e_col = find_column(frame, _EAST, path=where, what="easting", required=False)
-    n_col = find_column(frame, _NORTH, path=where, what="northing", required=False)
-    if (e_col is None) != (n_col is None):
-        present, missing = (e_col, "northing") if e_col else (n_col, "easting")
-        msg = f"{where}: column '{present}' is present but '{missing}' is missing; give both."
-        raise MissingColumnError(msg)
+    e_col, n_col = _column_pair(frame, (_EAST, "easting"), (_NORTH, "northing"), where=where)
     if e_col and n_col:
         east = _numeric(frame, e_col, where=where)
         north = _numeric(frame, n_col, where=where)
@@ -427,6 +417,23 @@ def _locate(
     if location is None and len(candidates) > 1:
         _check_agreement(candidates, columns, points, sources, where=where, ids=ids)
     return points, sources
+
+
+def _column_pair(
+    frame: pd.DataFrame,
+    first: tuple[tuple[str, ...], str],
+    second: tuple[tuple[str, ...], str],
+    *,
+    where: str,
+) -> tuple[str | None, str | None]:
+    """Find two columns that only make sense together (lat/lon, easting/northing)."""
+    a = find_column(frame, first[0], path=where, what=first[1], required=False)
+    b = find_column(frame, second[0], path=where, what=second[1], required=False)
+    if (a is None) != (b is None):
+        present, missing = (a, second[1]) if a else (b, first[1])
+        msg = f"{where}: column '{present}' is present but '{missing}' is missing; give both."
+        raise MissingColumnError(msg)
+    return a, b
 
 
 def _has_point(candidates: Mapping[Location, np.ndarray], i: int) -> bool:
