@@ -161,3 +161,20 @@ def test_rutland_report(rutland):
     assert len(written) == 7  # 3 scenarios (with baseline) x 2 modes + report
     for path in written:
         assert path.stat().st_size < 400_000
+
+
+def test_report_has_an_optimise_section_after_optimise() -> None:
+    from centrereach.report import build_report
+    from centrereach.synthetic import synthetic_study
+
+    result = synthetic_study(n_side=11, cells=2).run(progress=False)
+    assert "Which centres to keep" not in build_report(result)
+    best, extended, table = result.optimise(keep=4)
+    page = build_report(extended)
+    assert "Which centres to keep" in page
+    assert f"{best.value:.2f} min" in page
+    same = table[(table["open_centres"] == 4) & ~table["scenario"].str.startswith("best-keep")]
+    for row in same.itertuples():
+        assert f"{row.shortfall:+.2f} min" in page
+    closed_names = [str(extended.centres.loc[c, "name"]) for c in best.closed_centres]
+    assert all(name in page for name in closed_names)

@@ -611,6 +611,73 @@ def _equity_table(result: StudyResult) -> str:
     return _table(headers, rows, cls="equity", align="llrrrrr")
 
 
+def _optimise_section(result: StudyResult) -> str:
+    """Which centres to keep: the optimum against each scenario keeping as many centres."""
+    info = result.metadata.get("optimise")
+    table = result.optimise_table
+    if not info or table is None:
+        return ""
+    names = result.centres["name"] if "name" in result.centres.columns else None
+
+    def name_of(centre: str) -> str:
+        return str(names[centre]) if names is not None and centre in names.index else centre
+
+    keep = int(info["keep"])
+    unit = "%" if info["unit"] == "percent" else " min"
+    objective_words = {
+        "mean-time": "the lowest average travel time",
+        "coverage": f"the most {WEIGHT_WORDS.get(result.study.weight, 'people')} within "
+        f"{info.get('threshold_min') or result.study.thresholds_min[0]:g} minutes",
+        "equity": "the lowest average travel time, counting deprived areas more",
+        "minmax-decile": "the lowest average travel time in the worst-off IMD decile",
+    }
+    best_closed = [c for c in map(str, result.centres.index) if c not in info["open_centres"]]
+    proof = "proven optimal" if info["optimal"] else "best found, not proven optimal"
+    parts = [
+        "<section><h2>Which centres to keep</h2>",
+        f"<p>Keeping {keep} of {len(result.centres)} centres, the set with "
+        f"{_e(objective_words.get(str(info['objective']), str(info['objective'])))} "
+        f"({_e(MODE_WORDS.get(str(info['mode']), str(info['mode'])))}) scores "
+        f"<b>{float(info['value']):.2f}{unit}</b> ({_e(proof)}, {_e(info['method'])} search). "
+        f"It closes: {_e(', '.join(name_of(c) for c in best_closed))}. It is shown above as "
+        f"the scenario &ldquo;{_e(result.scenarios[f'best-keep-{keep}'].label)}&rdquo;.</p>",
+    ]
+    rows = []
+    for r in table.itertuples():
+        if int(r.open_centres) != keep or str(r.scenario).startswith("best-keep"):
+            continue
+        kept_here = ", ".join(name_of(c) for c in str(r.open_here_closed_in_best).split())
+        kept_best = ", ".join(name_of(c) for c in str(r.closed_here_open_in_best).split())
+        differs = (
+            f"keeps {kept_here}; the best keeps {kept_best}" if int(r.swaps) else "the same centres"
+        )
+        rows.append(
+            [
+                _e(r.label),
+                f"{float(r.value):.2f}{unit}",
+                f"{float(r.shortfall):+.2f}{unit}",
+                f"{int(r.swaps)}",
+                _e(differs),
+            ]
+        )
+    if rows:
+        parts.append(
+            _table(
+                ["Scenario", "Score", "Against the best", "Choices that differ", "Which"],
+                rows,
+                cls="optimise",
+                align="lrrrl",
+            )
+        )
+    else:
+        parts.append(f"<p>No scenario of the study keeps exactly {keep} centres.</p>")
+    parts.append(
+        "<p>The search looks at travel time only. Footfall, buildings, staff, leases and the "
+        "services each centre offers are not in it.</p></section>"
+    )
+    return "".join(parts)
+
+
 # --------------------------------------------------------------------------------------------
 # method notes and sources
 # --------------------------------------------------------------------------------------------
@@ -1089,6 +1156,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
         if name == BASELINE:
             continue
         parts.append(_scenario_section(result, name, static, map_links=map_links, offline=offline))
+    parts.append(_optimise_section(result))
     parts.append("<section><h2>Fairness measures</h2>")
     parts.append(_equity_table(result))
     parts.append(
