@@ -258,6 +258,13 @@ def optimise(
             + (" (proven optimal)" if best.optimal else " (not proven optimal)")
             + f", found by {best.method} search in {best.runtime_s:.1f} s."
         )
+
+        def _names(ids: object) -> str:
+            return ", ".join(
+                str(names[c]) if names is not None and c in names.index else c
+                for c in str(ids).split()
+            )
+
         closed = ", ".join(
             str(names[c]) if names is not None else str(c) for c in best.closed_centres
         )
@@ -277,12 +284,13 @@ def optimise(
                 )
             click.echo(
                 f"{row.label}: {row.value:.2f}{unit} against the best {row.best_value:.2f}"
-                f"{unit} ({row.shortfall:+.2f}{unit}); {row.swaps} of its choices differ"
+                f"{unit} ({row.shortfall:+.2f}{unit}); "
                 + (
-                    f" (keeps {row.open_here_closed_in_best}; the best keeps "
-                    f"{row.closed_here_open_in_best} instead)"
+                    f"{row.swaps} choice(s) differ: it keeps "
+                    f"{_names(row.open_here_closed_in_best)}, the best keeps "
+                    f"{_names(row.closed_here_open_in_best)} instead"
                     if row.swaps
-                    else ""
+                    else "it keeps the same centres"
                 )
             )
         others = int((table["open_centres"] != keep).sum())
