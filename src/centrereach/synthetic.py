@@ -57,7 +57,7 @@ def _graph(n_side: int, *, mode: str) -> Any:
     return graph
 
 
-def synthetic_inputs(n_side: int = 21, *, cells: int = 3, seed: int = 7) -> dict[str, Any]:
+def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict[str, Any]:
     """Invented centres, areas and networks (``drive`` and ``walk``) for Synthshire.
 
     Parameters
@@ -149,7 +149,7 @@ def synthetic_inputs(n_side: int = 21, *, cells: int = 3, seed: int = 7) -> dict
     return {"centres": centres, "areas": areas, "networks": networks}
 
 
-def synthetic_study(n_side: int = 21, *, cells: int = 3, seed: int = 7) -> Any:
+def synthetic_study(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> Any:
     """A ready :class:`~centrereach.study.Study` of Synthshire with two scenarios.
 
     >>> study = synthetic_study(n_side=6, cells=2)
