@@ -634,7 +634,20 @@ class Study:
             )
         covered = areas.loc[[c for c in areas.index if str(c) not in excluded_all]]
         covered_points = points.loc[covered.index]
+        from centrereach.errors import SnapWarning
+        from centrereach.traveltime import DEFAULT_MAX_SNAP_M as WARN_SNAP_M
+
         for mode in self.modes:
+            far = origin_snaps[mode].loc[covered.index, "snap_m"]
+            far = far[far > WARN_SNAP_M]
+            if len(far):
+                listed = ", ".join(f"{code} ({dist:,.0f} m)" for code, dist in far.items())
+                warnings.warn(
+                    f"{len(far)} area origin(s) are more than {WARN_SNAP_M:,.0f} m from the "
+                    f"{mode} network; they are kept, with the straight-line access leg: {listed}",
+                    SnapWarning,
+                    stacklevel=2,
+                )
             logger.info("computing the %s travel-time matrix", mode)
             matrices[mode] = travel_time_matrix(
                 graphs[mode],
