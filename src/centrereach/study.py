@@ -545,6 +545,8 @@ class Study:
         progress
             Show progress bars.
         """
+        import geopandas as gpd
+
         from centrereach.traveltime import snap, travel_time_matrix
 
         started = dt.datetime.now(dt.UTC)
@@ -580,10 +582,17 @@ class Study:
                 progress=progress,
             )
             graphs[mode] = graph
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                osnap = snap(graph, points, max_snap_m=None)
-                csnap = snap(graph, centres, max_snap_m=None)
+            # One snap call for areas and centres: the network is turned into arrays once.
+            both = gpd.GeoDataFrame(
+                geometry=pd.concat(
+                    [points.geometry.to_crs(4326), centres.geometry.to_crs(4326)],
+                    ignore_index=True,
+                ),
+                crs=4326,
+            )
+            snapped = snap(graph, both, max_snap_m=None)
+            osnap = snapped.iloc[: len(points)].set_axis(points.index)
+            csnap = snapped.iloc[len(points) :].set_axis(centres.index)
             hull = _network_extent(graph)
             outside = ~_within(points, hull)
             too_far = osnap["snap_m"].to_numpy() > self.max_snap_m
