@@ -467,7 +467,10 @@ def _read_links(source: PathLike | pd.DataFrame) -> pd.DataFrame:
     where = f"'{source}'" if not isinstance(source, pd.DataFrame) else "the look-up table"
     frame = read_table(source, what="LSOA 2011 to 2021 look-up", sheet_has=_has_code_column)
     c11 = find_column(
-        frame, ("lsoa11cd", "lsoa11_code", "lsoa_code_2011"), path=where, what="LSOA 2011 code"
+        frame,
+        ("lsoa11cd", "f_lsoa11cd", "lsoa11_code", "lsoa_code_2011"),
+        path=where,
+        what="LSOA 2011 code",
     )
     c21 = find_column(
         frame, ("lsoa21cd", "lsoa21_code", "lsoa_code_2021"), path=where, what="LSOA 2021 code"

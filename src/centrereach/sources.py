@@ -208,6 +208,11 @@ _ATTR_CODEPOINT: Final = (
 
 _GEOPORTAL: Final = "https://geoportal.statistics.gov.uk/datasets/ons::"
 _GOVUK_MEDIA: Final = "https://assets.publishing.service.gov.uk/media/"
+_GOVUK_ATTACHMENT: Final = (
+    "https://assets.publishing.service.gov.uk/government/uploads/system/uploads/attachment_data/"
+)
+_ONS_ITEM_PAGE: Final = "https://geoportal.statistics.gov.uk/datasets/"
+_ONS_HUB: Final = "https://open-geography-portalx-ons.hub.arcgis.com/api/download/v1/items/"
 _IOD19_PAGE: Final = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"
 _IOD25_PAGE: Final = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
 _SAPE_PAGE: Final = (
@@ -222,8 +227,13 @@ _GEOFABRIK_ENGLAND: Final = "https://download.geofabrik.de/europe/united-kingdom
 _ONS_NO_URL: Final = (
     "The ONS Open Geography Portal serves files through ArcGIS Hub download URLs of the form "
     "https://open-geography-portalx-ons.hub.arcgis.com/api/download/v1/items/<item id>/"
-    "<format>?layers=0; the item id is not recorded here (it could not be checked offline), "
-    "so use the Download button on the page."
+    "<format>?layers=0; no item id for this edition was found in the public sources checked, "
+    "so no URL is recorded: use the Download button on the page."
+)
+_ONS_HUB_NOTE: Final = (
+    "The URL is the ArcGIS Hub export of the ONS portal item (the whole layer in one file, "
+    "unlike the paged FeatureServer query service); the portal regenerates it when the item "
+    "changes, so no checksum of the official bytes is recorded."
 )
 
 # Checksums of the files in ../shared/data (its SHA256SUMS). They apply to the file at
@@ -237,8 +247,13 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         publisher=_ONS,
         vintage="December 2021",
         lsoa_vintage=2021,
-        page=_GEOPORTAL + "lower-layer-super-output-areas-december-2021-boundaries-ew-bsc-v4/about",
-        url=None,
+        page=_GEOPORTAL
+        + "lower-layer-super-output-areas-december-2021-boundaries-ew-bsc-v4-2/about",
+        # Item 04c65a08ecff4858bffc16e9ca9356f4 (Feature Service of this title, ONS catalogue as
+        # captured in chris-page-gov/gis-ai-go okf-plus/source/ons-geography-items.json); the
+        # same id is downloaded in public code (opendata.arcgis.com/api/v3/datasets/<id>_0 and
+        # downloadArcGISGeoPackage("<id>"), read as layer LSOA_2021_EW_BSC_V4).
+        url=_ONS_HUB + "04c65a08ecff4858bffc16e9ca9356f4/geojson?layers=0",
         filename="Lower_layer_Super_Output_Areas_December_2021_Boundaries_EW_BSC_V4.geojson",
         format="geojson",
         layout="35,672 polygons, WGS84 lon/lat; columns lsoa21_code, lsoa21_name",
@@ -248,7 +263,8 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_name="ons/lsoa21_bsc_england_wales.geojson",
         local_sha256="662194c5f6a2c4ec78ca8ab147b183919439c5187428bf8d38eb3f39965061d6",
         repackaged=True,
-        notes="Official columns LSOA21CD, LSOA21NM. " + _ONS_NO_URL,
+        notes="Official columns LSOA21CD, LSOA21NM, LSOA21NMW, BNG_E, BNG_N, LONG, LAT. "
+        + _ONS_HUB_NOTE,
     ),
     Dataset(
         id="ons-lsoa11-bsc",
@@ -270,7 +286,10 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_name="ons/lsoa11_bsc_england_wales.geojson",
         local_sha256="6a7ec665ab0fa8c88df77da80de7a5efba9f00f62c221b19783b2c00bf08ff71",
         repackaged=True,
-        notes="Official columns LSOA11CD, LSOA11NM. " + _ONS_NO_URL,
+        notes="Official columns LSOA11CD, LSOA11NM. The ONS republished its 2011 boundaries in "
+        "2022 (service LSOA_Dec_2011_Boundaries_Super_Generalised_Clipped_BSC_EW_V3_2022); the "
+        "older item id e9d10c36ebed4ff3865c4389c2c98827 seen in public code may no longer be "
+        "served. " + _ONS_NO_URL,
     ),
     Dataset(
         id="ons-lad24-buc",
@@ -279,7 +298,11 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         vintage="May 2024",
         lsoa_vintage=None,
         page=_GEOPORTAL + "local-authority-districts-may-2024-boundaries-uk-buc-2/about",
-        url=None,
+        # Item fb6ab0ce776243339e45e33444f431c8 (Feature Service of this title, ONS catalogue in
+        # chris-page-gov/gis-ai-go okf-plus/source/ons-geography-items.json; also linked as
+        # geoportal.statistics.gov.uk/datasets/<id>_0 in public code). Service name
+        # Local_Authority_Districts_May_2024_Boundaries_UK_BUC.
+        url=_ONS_HUB + "fb6ab0ce776243339e45e33444f431c8/geojson?layers=0",
         filename="Local_Authority_Districts_May_2024_Boundaries_UK_BUC.geojson",
         format="geojson",
         layout="361 polygons, WGS84 lon/lat; columns ltla24_code, ltla24_name",
@@ -289,7 +312,8 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_name="ons/lad24_buc_uk.geojson",
         local_sha256="1727969fd36acea7d97cfd10d080c98e15b5ec1ea1140fac7a4c86b449c3fddf",
         repackaged=True,
-        notes="Official columns LAD24CD, LAD24NM. " + _ONS_NO_URL,
+        notes="Official columns LAD24CD, LAD24NM, LAD24NMW, BNG_E, BNG_N, LONG, LAT, "
+        "GlobalID. " + _ONS_HUB_NOTE,
     ),
     Dataset(
         id="ons-utla21-buc",
@@ -310,7 +334,10 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_name="ons/utla21_buc_uk.geojson",
         local_sha256="6bec3df5bef725c3cd09736e4e33183bea407a6d9f68d39071360a4c47df18bb",
         repackaged=True,
-        notes="Official columns CTYUA21CD, CTYUA21NM. " + _ONS_NO_URL,
+        notes="Official columns CTYUA21CD, CTYUA21NM. The reference copy has the layout of "
+        "geographr's boundaries_utla21, which was built from the May 2021 edition (Counties and "
+        "Unitary Authorities (May 2021) UK BUC); the 217 areas and codes are the same. "
+        + _ONS_NO_URL,
     ),
     Dataset(
         id="ons-lsoa21-pwc",
@@ -318,7 +345,8 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         publisher=_ONS,
         vintage="December 2021",
         lsoa_vintage=2021,
-        # Page slug from memory, not checked offline.
+        # Page slug as cited in public code (service
+        # LLSOA_Dec_2021_PWC_for_England_and_Wales_2022).
         page=_GEOPORTAL + "lsoa-dec-2021-pwc-for-england-and-wales/about",
         url=None,
         filename="LLSOA_Dec_2021_PWC_for_England_and_Wales_2022.csv",
@@ -331,22 +359,26 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_name="ons/lsoa21_population_weighted_centroids.csv",
         local_sha256="1283386551fb0643710166cf17454bbb80bc527555361ade4388f34ae45ccfa2",
         repackaged=True,
-        notes="The official CSV has x, y in EPSG:27700; the local copy adds lon/lat. "
-        + _ONS_NO_URL,
+        notes="The official CSV has x, y in EPSG:27700; the local copy adds lon/lat. A later "
+        "edition is served as LSOA_PopCentroids_EW_2021_V4. " + _ONS_NO_URL,
     ),
     # ---------------------------------------------------------------- ONS lookups
     Dataset(
         id="ons-lookup-lsoa11-lsoa21-lad22",
-        title="LSOA (2011) to LSOA (2021) to Local Authority District (2022) Lookup for "
-        "England and Wales (Version 2)",
+        title="LSOA (2011) to LSOA (2021) to Local Authority District (2022) Exact Fit Lookup "
+        "for EW (V3)",
         publisher=_ONS,
-        vintage="2022 (Version 2)",
+        vintage="2022 (V3, August 2024)",
         lsoa_vintage=2021,
-        page=_GEOPORTAL + "lsoa-2011-to-lsoa-2021-to-local-authority-district-2022-lookup-"
-        "for-england-and-wales-version-2/about",
-        url=None,
-        filename="LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Lookup_for_"
-        "England_and_Wales_(Version_2).csv",
+        page=_ONS_ITEM_PAGE + "cbfe64cc03d74af982c1afec639bafd1_0/about",
+        # Item cbfe64cc03d74af982c1afec639bafd1 (service LSOA11_LSOA21_LAD22_EW_LU_v5): in the
+        # ONS catalogue (chris-page-gov/gis-ai-go), and its Hub CSV is downloaded in public code
+        # (the streetlamp R package's data-raw, a police.uk crime pipeline's Wales look-up).
+        # V3 replaced "... Lookup for England and Wales (Version 2)" (www.arcgis.com item
+        # 5fc4ff82228846c2b893e3beba0e3751 in humaniverse/geographr data-raw/query-urls.R).
+        url=_ONS_HUB + "cbfe64cc03d74af982c1afec639bafd1/csv?layers=0",
+        filename="LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Exact_Fit_"
+        "Lookup_for_EW_(V3).csv",
         format="csv",
         layout="35,795 rows: lsoa11_name, lsoa11_code, change_code (U/S/M/X), lsoa21_name, "
         "lsoa21_code, ltla22_name, ltla22_code",
@@ -357,7 +389,10 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_sha256="ddc782616aab916dc373169ff6d87bf3763c1c6fcb06068902f6de9bd3a02725",
         repackaged=True,
         notes="Official columns LSOA11CD, LSOA11NM, CHGIND, LSOA21CD, LSOA21NM, LAD22CD, "
-        "LAD22NM. " + _ONS_NO_URL,
+        "LAD22NM, LAD22NMW (35,796 rows). The reference copy has the layout of geographr's "
+        "lookup_lsoa11_lsoa21_ltla22, built from Version 2 (whose 2011 code column is "
+        "F_LSOA11CD); V3 changed the change indicator of fewer than ten LSOAs from split to "
+        "complex and corrected the names of four Shepway 2011 LSOAs. " + _ONS_HUB_NOTE,
     ),
     Dataset(
         id="ons-lookup-lsoa21-ward24-lad24",
@@ -365,10 +400,12 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         publisher=_ONS,
         vintage="May 2024",
         lsoa_vintage=2021,
-        # Page slug from memory, not checked offline.
         page=_GEOPORTAL
         + "lsoa-2021-to-electoral-ward-2024-to-lad-2024-best-fit-lookup-in-ew/about",
-        url=None,
+        # Item 686527814d73403e8f0a59c7a28b0c34 (service LSOA21_WD24_LAD24_EW_LU): in the ONS
+        # catalogue (chris-page-gov/gis-ai-go) and downloaded in public code as
+        # hub.arcgis.com/api/v3/datasets/<id>_0/downloads/data?format=csv.
+        url=_ONS_HUB + "686527814d73403e8f0a59c7a28b0c34/csv?layers=0",
         filename="LSOA_(2021)_to_Electoral_Ward_(2024)_to_LAD_(2024)_Best_Fit_Lookup_in_EW.csv",
         format="csv",
         layout="35,672 rows: lsoa21_name, lsoa21_code, ward24_name, ward24_code, "
@@ -379,8 +416,10 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_name="ons/lookup_lsoa21_ward24_lad24.csv",
         local_sha256="f6e5e7faaf254e28b36747247524928dbc5023259653ace095a704203382b8ae",
         repackaged=True,
-        notes="Official columns LSOA21CD, LSOA21NM, WD24CD, WD24NM, LAD24CD, LAD24NM. "
-        + _ONS_NO_URL,
+        notes="Official columns LSOA21CD, LSOA21NM, LSOA21NMW, WD24CD, WD24NM, WD24NMW, "
+        "LAD24CD, LAD24NM, LAD24NMW. The ONS later corrected the ward and district of "
+        "E01027305 (West Northamptonshire 048E), so the official file may differ from the "
+        "reference copy there. " + _ONS_HUB_NOTE,
     ),
     Dataset(
         id="ons-lookup-lad23-utla23",
@@ -389,7 +428,8 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         publisher=_ONS,
         vintage="April 2023",
         lsoa_vintage=None,
-        # Page slug and file name from memory, not checked offline.
+        # Page slug as cited in public code (LibrariesHacked/geography-db README); the file
+        # name is not checked.
         page=_GEOPORTAL + "lower-tier-local-authority-to-upper-tier-local-authority-april-2023-"
         "lookup-in-england-and-wales/about",
         url=None,
@@ -512,8 +552,10 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         vintage="IoD2019 (published 26 September 2019); populations mid-2015",
         lsoa_vintage=2011,
         page=_IOD19_PAGE,
-        # The gov.uk asset id of File 6 could not be checked offline: download from the page.
-        url=None,
+        # Legacy gov.uk attachment address (attachment 833980; File 1 is 833970), as listed in
+        # anetobradley/energy_flex 02-EnergyModel/.../data/imd/README.md. Its /media/ asset id
+        # was not found; legacy addresses of this form are still served (see File 7 below).
+        url=_GOVUK_ATTACHMENT + "file/833980/File_6_-_IoD2019_Population_Denominators.xlsx",
         filename="File_6_-_IoD2019_Population_Denominators.xlsx",
         format="xlsx",
         layout="32,844 rows: mid-2015 total population, dependent children aged 0-15, "
