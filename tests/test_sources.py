@@ -8,6 +8,10 @@ mirror, with routes that fail on purpose:
 ``/truncated/<path>``  announces the full Content-Length, sends half the body and hangs up
 ``/flaky/<path>``      HTTP 503 on the first request for a path, the file afterwards
 anything else          HTTP 404
+
+Paged ArcGIS downloads go to a second server on 127.0.0.1 that fakes ONS FeatureServer layers
+(``/<scenario>/<layer>/FeatureServer/0/query``) of five records served two at a time, with
+scenarios that fail on purpose (see ``_FeatureServerHandler``).
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import http.server
+import json
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -193,6 +200,9 @@ def test_registry_records_are_complete_and_consistent(ds: sources.Dataset) -> No
         # the official download must not land on the re-packaged file's path
         assert ds.official_name != ds.local_name
     assert ds.lsoa_vintage in {None, 2011, 2021}
+    if ds.arcgis_service is not None:
+        assert ds.arcgis_service.startswith("https://")
+        assert ds.arcgis_fields and ds.format in {"geojson", "csv"}
     assert sources.dataset(ds.id) is ds
 
 
@@ -234,6 +244,47 @@ def test_ons_datasets_without_a_found_url_point_to_their_page(ds_id: str) -> Non
     assert ds.url is None
     assert ds.page.startswith("https://geoportal.statistics.gov.uk/datasets/")
     assert "Download button" in ds.notes
+
+
+ONS_FEATURE_SERVICES = {
+    "ons-lsoa11-bsc": (
+        "LSOA_Dec_2011_Boundaries_Super_Generalised_Clipped_BSC_EW_V3_2022",
+        ("LSOA11CD", "LSOA11NM"),
+    ),
+    "ons-utla21-buc": (
+        "Counties_and_Unitary_Authorities_December_2021_UK_BUC",
+        ("CTYUA21CD", "CTYUA21NM"),
+    ),
+    "ons-lsoa21-pwc": ("LLSOA_Dec_2021_PWC_for_England_and_Wales_2022", ("LSOA21CD",)),
+    "ons-lookup-lad23-utla23": (
+        "LTLA23_UTLA23_EW_LU",
+        ("LTLA23CD", "LTLA23NM", "UTLA23CD", "UTLA23NM"),
+    ),
+}
+
+
+@pytest.mark.parametrize("ds_id", sorted(ONS_FEATURE_SERVICES))
+def test_ons_datasets_without_a_url_have_their_feature_service(ds_id: str) -> None:
+    ds = sources.dataset(ds_id)
+    service, fields = ONS_FEATURE_SERVICES[ds_id]
+    assert ds.arcgis_service == (
+        f"https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/{service}"
+        "/FeatureServer/0"
+    )
+    assert ds.arcgis_fields == fields
+    # the assembled file lands under the official name, in the official format
+    assert ds.filename.endswith("." + ds.format)
+    assert (ds.arcgis_xy_srid == 27700) is (ds_id == "ons-lsoa21-pwc")
+
+
+def test_dataset_refuses_an_arcgis_service_it_cannot_assemble() -> None:
+    ds = sources.dataset("ons-lookup-lad23-utla23")
+    with pytest.raises(ValueError, match="geojson' or 'csv'"):
+        dataclasses.replace(ds, format="xlsx")
+    with pytest.raises(ValueError, match="arcgis_fields"):
+        dataclasses.replace(ds, arcgis_fields=())
+    with pytest.raises(ValueError, match="CSV downloads only"):
+        dataclasses.replace(sources.dataset("ons-utla21-buc"), arcgis_xy_srid=27700)
 
 
 def test_iod2019_file6_url_is_the_gov_uk_attachment() -> None:
@@ -441,7 +492,7 @@ def test_fetch_retries_a_server_error(server: _MirrorServer, cache: Path) -> Non
 
 
 def test_fetch_without_url_or_mirror_says_where_to_get_it(cache: Path, tmp_path: Path) -> None:
-    ds = sources.dataset("ons-lsoa11-bsc")
+    ds = dataclasses.replace(sources.dataset("ons-lsoa11-bsc"), arcgis_service=None)
     assert ds.url is None
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataNotFoundError) as info:
@@ -465,6 +516,320 @@ def test_missing_data_dir_is_an_error_not_a_download(
 def test_bad_mirror_url_is_refused(cache: Path) -> None:
     with pytest.raises(DownloadError, match="http"):
         sources.fetch(SMALL, cache=cache, base_url="ftp://example.org/data")
+
+
+# --------------------------------------------------------------------------------- ArcGIS
+
+PAGE_SIZE = 2  # the fake layers' maxRecordCount: five records come in three pages
+LSOAS = [  # code, name, district code, district name, lon/lat of the box's south-west corner
+    ("E01019400", "Amber Valley 001A", "E07000032", "Amber Valley", -1.40, 53.10),
+    ("E01019401", "Amber Valley 001B", "E07000032", "Amber Valley", -1.38, 53.10),
+    ("E01019843", "Chesterfield 001A", "E07000034", "Chesterfield", -1.43, 53.25),
+    ("E01019844", "Chesterfield 001B", "E07000034", "Chesterfield", -1.41, 53.25),
+    ("E01013482", "Derby 001A", "E06000015", "Derby", -1.47, 52.92),
+]
+COUNTY_LOOKUP = [
+    ("E07000032", "Amber Valley", "E10000007", "Derbyshire"),
+    ("E07000034", "Chesterfield", "E10000007", "Derbyshire"),
+    ("E06000015", "Derby", "E06000015", "Derby"),
+    ("E07000035", "Derbyshire Dales", "E10000007", "Derbyshire"),
+    ("E07000036", "Erewash", "E10000007", "Derbyshire"),
+]
+
+
+def _layers() -> dict[str, list[dict[str, Any]]]:
+    """The fake layers: records with ``attributes`` and a WGS84 ``shape`` (or None)."""
+    from shapely.geometry import Point, box, mapping
+
+    lsoa = [
+        {
+            "attributes": {"LSOA21CD": code, "LSOA21NM": name, "Shape__Area": 1.0},
+            "shape": mapping(box(lon, lat, lon + 0.015, lat + 0.01)),
+        }
+        for code, name, _, _, lon, lat in LSOAS
+    ]
+    pwc = [
+        {"attributes": {"LSOA21CD": code}, "shape": mapping(Point(lon + 0.005, lat + 0.004))}
+        for code, _, _, _, lon, lat in LSOAS
+    ]
+    lookup = [
+        {
+            "attributes": {"LTLA23CD": a, "LTLA23NM": b, "UTLA23CD": c, "UTLA23NM": d, "FID": i},
+            "shape": None,
+        }
+        for i, (a, b, c, d) in enumerate(COUNTY_LOOKUP, start=1)
+    ]
+    # served in another order than the codes', so that orderByFields matters
+    return {"lsoa": lsoa[::-1], "pwc": pwc[::-1], "lookup": lookup[::-1]}
+
+
+class _FeatureServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _FeatureServerHandler)
+        self.layers = _layers()
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.failed_once: set[str] = set()
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def service(self, scenario: str, layer: str) -> str:
+        return f"{self.url}/{scenario}/{layer}/FeatureServer/0"
+
+    def pages(self) -> list[str]:
+        """The resultOffset of every page request, in order (count requests left out)."""
+        return [q["resultOffset"] for _, q in self.requests if "resultOffset" in q]
+
+
+class _FeatureServerHandler(http.server.BaseHTTPRequestHandler):
+    """``/<scenario>/<layer>/FeatureServer/0/query``: an ArcGIS query with paging.
+
+    Scenarios, all failing (if at all) at the page with resultOffset 2:
+    ``ok``; ``flaky`` (HTTP 500 once); ``busy`` (an ``error`` object with code 503 once);
+    ``error`` (an ``error`` object with code 400); ``badjson`` (an HTML page);
+    ``miscount`` (returnCountOnly counts one record too many). Anything else: HTTP 404.
+    """
+
+    server: _FeatureServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _send(self, body: bytes, status: int = 200, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, payload: object) -> None:
+        self._send(json.dumps(payload).encode())
+
+    def do_GET(self) -> None:
+        split = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(split.query))
+        with self.server.lock:
+            self.server.requests.append((split.path, query))
+        parts = split.path.strip("/").split("/")
+        scenarios = {"ok", "flaky", "busy", "error", "badjson", "miscount"}
+        if len(parts) != 5 or parts[0] not in scenarios or parts[1] not in self.server.layers:
+            self.send_error(404, "Not Found")
+            return
+        scenario, layer = parts[0], parts[1]
+        assert parts[2:] == ["FeatureServer", "0", "query"] and query["where"] == "1=1"
+        records = self.server.layers[layer]
+        if query.get("returnCountOnly") == "true":
+            self._json({"count": len(records) + (scenario == "miscount")})
+            return
+        offset = int(query["resultOffset"])
+        if offset == 2 and scenario != "ok":
+            with self.server.lock:
+                first = scenario not in self.server.failed_once
+                self.server.failed_once.add(scenario)
+            if scenario == "flaky" and first:
+                self.send_error(500, "Internal Server Error")
+                return
+            if scenario == "busy" and first:
+                self._json({"error": {"code": 503, "message": "Service busy", "details": []}})
+                return
+            if scenario == "error":
+                self._json(
+                    {
+                        "error": {
+                            "code": 400,
+                            "message": "Cannot perform query. Invalid query parameters.",
+                            "details": ["'resultOffset' parameter is invalid"],
+                        }
+                    }
+                )
+                return
+            if scenario == "badjson":
+                self._send(b"<html><body>Service unavailable</body></html>", kind="text/html")
+                return
+        fields = query["outFields"].split(",")
+        known = set(records[0]["attributes"])
+        if not set(fields) <= known or query["orderByFields"] not in known:
+            self._json({"error": {"code": 400, "message": "Invalid field", "details": []}})
+            return
+        ordered = sorted(records, key=lambda r: r["attributes"][query["orderByFields"]])
+        count = min(int(query["resultRecordCount"]), PAGE_SIZE)
+        page = ordered[offset : offset + count]
+        more = offset + count < len(records)
+        rows = [{name: r["attributes"][name] for name in fields} for r in page]
+        if query["f"] == "geojson":
+            features = [
+                {"type": "Feature", "id": i, "geometry": r["shape"], "properties": row}
+                for i, (r, row) in enumerate(zip(page, rows, strict=True), start=offset + 1)
+            ]
+            payload: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+            if more:
+                payload["properties"] = {"exceededTransferLimit": True}
+        else:
+            features = [{"attributes": row} for row in rows]
+            if query.get("returnGeometry") == "true":
+                from pyproj import Transformer
+
+                to = Transformer.from_crs(4326, int(query["outSR"]), always_xy=True)
+                for feature, r in zip(features, page, strict=True):
+                    x, y = to.transform(*r["shape"]["coordinates"])
+                    feature["geometry"] = {"x": x, "y": y}
+            payload = {
+                "objectIdFieldName": "FID",
+                "fields": [{"name": name, "type": "esriFieldTypeString"} for name in fields],
+                "features": features,
+                "exceededTransferLimit": more,
+            }
+        self._json(payload)
+
+
+@pytest.fixture
+def arcgis() -> Iterator[_FeatureServer]:
+    """Fake ONS FeatureServer layers on 127.0.0.1, recording every request."""
+    srv = _FeatureServer()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _served(ds_id: str, service: str, **changes: Any) -> sources.Dataset:
+    """A registered dataset whose FeatureServer is the fake one (a record of one's own)."""
+    return dataclasses.replace(
+        sources.dataset(ds_id), id=f"test-{ds_id}", url=None, arcgis_service=service, **changes
+    )
+
+
+def _boundaries(arcgis: _FeatureServer, scenario: str = "ok") -> sources.Dataset:
+    return _served(
+        "ons-lsoa21-bsc",
+        arcgis.service(scenario, "lsoa"),
+        arcgis_fields=("LSOA21CD", "LSOA21NM"),
+    )
+
+
+def test_fetch_pages_a_feature_service_into_geojson_then_uses_the_cache(
+    arcgis: _FeatureServer, cache: Path
+) -> None:
+    from centrereach.areas import load_areas
+
+    ds = _boundaries(arcgis)
+    path = sources.fetch(ds, cache=cache, progress=False)
+    assert path == cache / ds.official_name
+    assert _files(cache) == [path]  # no temporary file left beside it
+
+    # one count, then three pages of at most 2 records, ordered by the code
+    assert [q.get("returnCountOnly") for _, q in arcgis.requests] == ["true", None, None, None]
+    assert arcgis.pages() == ["0", "2", "4"]
+    _, first = arcgis.requests[1]
+    assert first["orderByFields"] == "LSOA21CD" and first["resultRecordCount"] == "2000"
+    assert first["outFields"] == "LSOA21CD,LSOA21NM"
+    assert first["outSR"] == "4326" and first["f"] == "geojson"
+
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection"
+    codes = [f["properties"]["LSOA21CD"] for f in collection["features"]]
+    assert codes == sorted(code for code, *_ in LSOAS)
+    areas = load_areas(path)
+    assert sorted(areas.index) == codes
+    assert areas.loc["E01019400", "lsoa_name"] == "Amber Valley 001A"
+    assert areas.attrs["vintage"] == 2021
+
+    again = sources.fetch(ds, cache=cache, progress=False)
+    assert again == path
+    assert len(arcgis.requests) == 4  # the second call made no request
+
+
+def test_fetch_assembles_csv_tables_and_centroids_that_the_loaders_read(
+    arcgis: _FeatureServer, cache: Path
+) -> None:
+    import pandas as pd
+
+    from centrereach._tables import read_table
+    from centrereach.areas import load_areas
+
+    lookup = _served("ons-lookup-lad23-utla23", arcgis.service("ok", "lookup"))
+    lookup_path = sources.fetch(lookup, cache=cache, progress=True)
+    assert lookup_path.name == lookup.filename
+    table = read_table(lookup_path)
+    assert list(table.columns) == ["LTLA23CD", "LTLA23NM", "UTLA23CD", "UTLA23NM"]
+    assert sorted(map(tuple, table.astype(str).to_numpy().tolist())) == sorted(COUNTY_LOOKUP)
+    _, first = arcgis.requests[1]
+    assert first["f"] == "json" and first["returnGeometry"] == "false"
+
+    centroids = _served("ons-lsoa21-pwc", arcgis.service("ok", "pwc"))
+    centroids_path = sources.fetch(centroids, cache=cache, progress=False)
+    assert centroids_path.read_text().splitlines()[0] == "LSOA21CD,x,y"  # x, y: EPSG:27700
+
+    boundaries = sources.fetch(_boundaries(arcgis), cache=cache, progress=False)
+    districts = pd.DataFrame(
+        [(code, lad, lad_name) for code, _, lad, lad_name, _, _ in LSOAS],
+        columns=["LSOA21CD", "LAD24CD", "LAD24NM"],
+    )
+    areas = load_areas(
+        boundaries,
+        centroids=centroids_path,
+        lad_lookup=districts,
+        county_lookup=lookup_path,
+        study_area="Derbyshire",
+    )
+    assert sorted(areas.index) == ["E01019400", "E01019401", "E01019843", "E01019844"]
+    assert set(areas["origin_source"]) == {"population_weighted_centroid"}
+    lon, lat = areas.loc["E01019400", ["origin_lon", "origin_lat"]]
+    assert lon == pytest.approx(-1.395, abs=1e-6) and lat == pytest.approx(53.104, abs=1e-6)
+    assert sorted(p.name for p in _files(cache)) == sorted(
+        ds.filename for ds in (lookup, centroids, _boundaries(arcgis))
+    )
+
+
+@pytest.mark.parametrize("scenario", ["flaky", "busy"])
+def test_fetch_retries_a_failed_page(arcgis: _FeatureServer, cache: Path, scenario: str) -> None:
+    ds = _boundaries(arcgis, scenario)
+    path = sources.fetch(ds, cache=cache, progress=False, retries=1)
+    assert arcgis.pages() == ["0", "2", "2", "4"]  # only the failed page was asked again
+    assert len(json.loads(path.read_text())["features"]) == len(LSOAS)
+    assert _files(cache) == [path]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected", "pages"),
+    [
+        ("error", "code 400, Cannot perform query", ["0", "2"]),  # not retried
+        ("badjson", "not valid JSON", ["0", "2"]),
+        # short of the count, one more page is asked for; it is empty
+        ("miscount", "counted 6 records but sent 5", ["0", "2", "4", "5"]),
+        ("busy", "code 503, Service busy", ["0", "2"]),  # retries=0
+        ("flaky", "HTTP 500", ["0", "2"]),
+        ("missing", "HTTP 404", []),
+    ],
+)
+def test_fetch_feature_service_failures_are_clear_and_leave_nothing(
+    arcgis: _FeatureServer, cache: Path, scenario: str, expected: str, pages: list[str]
+) -> None:
+    ds = _boundaries(arcgis, scenario)
+    retries = 0 if scenario in {"busy", "flaky"} else 2
+    with pytest.raises(DownloadError) as info:
+        sources.fetch(ds, cache=cache, progress=False, retries=retries)
+    message = _assert_clean_failure(info, ds.id, arcgis.service(scenario, "lsoa"), cache)
+    assert expected in message
+    assert ds.page in message  # where to get it by hand
+    assert arcgis.pages() == pages
+    assert not cache.exists()  # not even the folders the download created
+
+
+def test_fetch_prefers_a_mirror_to_the_feature_service(arcgis: _FeatureServer, cache: Path) -> None:
+    ds = _boundaries(arcgis)
+    mirror = arcgis.url + "/mirror"
+    with pytest.raises(DownloadError) as info:
+        sources.fetch(ds, cache=cache, base_url=mirror, progress=False, retries=0)
+    _assert_clean_failure(info, ds.id, ds.mirror_url(mirror), cache)
+    assert [path for path, _ in arcgis.requests] == ["/mirror/" + ds.local_name]
 
 
 # --------------------------------------------------------------------------------- studies

@@ -18,14 +18,21 @@ in the same sub-folder (:attr:`Dataset.official_name`). Only when the file is fo
 
 * from the official :attr:`Dataset.url`, verified against :attr:`Dataset.sha256` when known, and
   kept as ``<cache>/<official_name>``;
+* or, for the few ONS datasets with no known whole-file URL, from the ONS ArcGIS FeatureServer
+  layer :attr:`Dataset.arcgis_service`: its ``query`` operation returns at most 2,000 records a
+  request, so the records are fetched page by page (``resultOffset``), checked against the
+  layer's record count and assembled into one GeoJSON or CSV file with the official field
+  names, kept as ``<cache>/<official_name>``;
 * or, when a mirror is given (``base_url=`` / ``--mirror`` / ``CENTREREACH_MIRROR``), from
   ``<mirror>/<local_name>``: a mirror serves a data folder over HTTP (``python -m http.server``
   run inside a copy of it is enough). It is verified against :attr:`Dataset.local_sha256` and
   kept as ``<cache>/<local_name>``, so the cache is itself a valid data folder.
 
 Downloads go to a temporary file beside the target and are moved into place only once complete
-and verified: a failure (HTTP error, timeout, truncated body, wrong checksum) leaves nothing in
-the cache and raises :class:`~centrereach.errors.DownloadError`, whose message says what to do.
+and verified: a failure (HTTP error, timeout, truncated body, wrong checksum; for a paged
+download also an ``error`` answer, malformed JSON or a record count that does not add up) leaves
+nothing in the cache and raises :class:`~centrereach.errors.DownloadError`, whose message says
+what to do.
 
 Examples
 --------
@@ -39,15 +46,17 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import posixpath
+import sys
 import time
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from centrereach.errors import DataNotFoundError, DownloadError
 
@@ -126,6 +135,18 @@ class Dataset:
         (converted, renamed columns, or a subset); loaders must accept both forms.
     notes : str
         Anything a user should know (uncertain URLs, known quirks).
+    arcgis_service : str or None
+        URL of an ArcGIS FeatureServer layer serving the same data
+        (``https://.../FeatureServer/0``). Used only when :attr:`url` is None: :func:`fetch` then
+        pages through the layer's ``query`` operation and assembles the file (GeoJSON when
+        :attr:`format` is ``"geojson"``, CSV when it is ``"csv"``).
+    arcgis_fields : tuple of str
+        The layer's fields to request, with their official names, in the order of the CSV
+        columns. The first one must be unique (the area code): pages are ordered by it.
+    arcgis_xy_srid : int or None
+        For a CSV of points: the EPSG code in which the points are requested; their
+        coordinates are added as the last two columns, ``x`` and ``y`` (as in the ONS CSV
+        downloads of centroids). None for tables without geometry.
     """
 
     id: str
@@ -145,6 +166,25 @@ class Dataset:
     local_sha256: str | None
     repackaged: bool = False
     notes: str = ""
+    arcgis_service: str | None = None
+    arcgis_fields: tuple[str, ...] = ()
+    arcgis_xy_srid: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.arcgis_service is None:
+            return
+        if self.format not in {"geojson", "csv"}:
+            msg = (
+                f"dataset {self.id!r}: an ArcGIS FeatureServer download is assembled as GeoJSON "
+                f"or CSV, so format must be 'geojson' or 'csv', not {self.format!r}"
+            )
+            raise ValueError(msg)
+        if not self.arcgis_fields:
+            msg = f"dataset {self.id!r}: arcgis_fields must name the fields to request"
+            raise ValueError(msg)
+        if self.arcgis_xy_srid is not None and self.format != "csv":
+            msg = f"dataset {self.id!r}: arcgis_xy_srid applies to CSV downloads only"
+            raise ValueError(msg)
 
     @property
     def official_name(self) -> str:
@@ -224,11 +264,14 @@ _SAPE_FILE: Final = (
     "populationestimates/datasets/lowersuperoutputareamidyearpopulationestimates/"
 )
 _GEOFABRIK_ENGLAND: Final = "https://download.geofabrik.de/europe/united-kingdom/england/"
-_ONS_NO_URL: Final = (
-    "The ONS Open Geography Portal serves files through ArcGIS Hub download URLs of the form "
-    "https://open-geography-portalx-ons.hub.arcgis.com/api/download/v1/items/<item id>/"
+_ONS_FEATURES: Final = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/"
+_ONS_ARCGIS_NOTE: Final = (
+    "The ONS Open Geography Portal serves whole files through ArcGIS Hub download URLs of the "
+    "form https://open-geography-portalx-ons.hub.arcgis.com/api/download/v1/items/<item id>/"
     "<format>?layers=0; no item id for this edition was found in the public sources checked, "
-    "so no URL is recorded: use the Download button on the page."
+    "so no URL is recorded. centrereach instead pages through the ONS ArcGIS FeatureServer "
+    "layer (arcgis_service, up to 2,000 records a request) and assembles the file from the "
+    "official fields it names; if that service has moved, use the Download button on the page."
 )
 _ONS_HUB_NOTE: Final = (
     "The URL is the ArcGIS Hub export of the ONS portal item (the whole layer in one file, "
@@ -276,6 +319,15 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         page=_GEOPORTAL + "lower-layer-super-output-areas-december-2011-boundaries-super-"
         "generalised-clipped-bsc-ew-v3/about",
         url=None,
+        # FeatureServer LSOA_Dec_2011_Boundaries_Super_Generalised_Clipped_BSC_EW_V3_2022 (the
+        # ONS's 2022 re-publication): queried at services1.arcgis.com/ESMARspQHYMw9BZ9 in public
+        # code (FedericoBotta/railfares dashboard/app.py and railfares/data_parsing.py, which join
+        # its LSOA11CD to IoD2019 scores). The pre-2022 service
+        # Lower_Layer_Super_Output_Areas_DEC_2011_EW_BSC_V3 (older humaniverse/geographr
+        # data-raw/query-urls.R) is not used.
+        arcgis_service=_ONS_FEATURES
+        + "LSOA_Dec_2011_Boundaries_Super_Generalised_Clipped_BSC_EW_V3_2022/FeatureServer/0",
+        arcgis_fields=("LSOA11CD", "LSOA11NM"),
         filename="Lower_Layer_Super_Output_Areas_December_2011_Boundaries_EW_BSC_V3.geojson",
         format="geojson",
         layout="34,753 polygons, WGS84 lon/lat; columns lsoa11_code, lsoa11_name "
@@ -289,7 +341,7 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         notes="Official columns LSOA11CD, LSOA11NM. The ONS republished its 2011 boundaries in "
         "2022 (service LSOA_Dec_2011_Boundaries_Super_Generalised_Clipped_BSC_EW_V3_2022); the "
         "older item id e9d10c36ebed4ff3865c4389c2c98827 seen in public code may no longer be "
-        "served. " + _ONS_NO_URL,
+        "served. " + _ONS_ARCGIS_NOTE,
     ),
     Dataset(
         id="ons-lad24-buc",
@@ -324,6 +376,15 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         # Page slug from memory, not checked offline.
         page=_GEOPORTAL + "counties-and-unitary-authorities-december-2021-uk-buc/about",
         url=None,
+        # FeatureServer Counties_and_Unitary_Authorities_December_2021_UK_BUC: queried at
+        # services1.arcgis.com/ESMARspQHYMw9BZ9 (f=geojson) in the fingertipscharts R package's
+        # tests/testthat/test-map.R (UKHSA/DHSC). Hub exports named
+        # Counties_and_Unitary_Authorities_December_2021_UK_BUC_2022_<n>.geojson in other public
+        # repositories suggest a re-published ..._UK_BUC_2022 service; no query of it was seen.
+        # Field names as in the other Dec 2021 CTYUA services queried in public code.
+        arcgis_service=_ONS_FEATURES
+        + "Counties_and_Unitary_Authorities_December_2021_UK_BUC/FeatureServer/0",
+        arcgis_fields=("CTYUA21CD", "CTYUA21NM"),
         filename="Counties_and_Unitary_Authorities_December_2021_UK_BUC.geojson",
         format="geojson",
         layout="217 polygons, WGS84 lon/lat; columns utla21_code, utla21_name "
@@ -337,7 +398,10 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         notes="Official columns CTYUA21CD, CTYUA21NM. The reference copy has the layout of "
         "geographr's boundaries_utla21, which was built from the May 2021 edition (Counties and "
         "Unitary Authorities (May 2021) UK BUC); the 217 areas and codes are the same. "
-        + _ONS_NO_URL,
+        + _ONS_ARCGIS_NOTE
+        + " If this service is gone, the ONS may serve the same layer as "
+        "Counties_and_Unitary_Authorities_December_2021_UK_BUC_2022 (a name inferred from the "
+        "portal's export file names, not seen queried).",
     ),
     Dataset(
         id="ons-lsoa21-pwc",
@@ -349,6 +413,16 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         # LLSOA_Dec_2021_PWC_for_England_and_Wales_2022).
         page=_GEOPORTAL + "lsoa-dec-2021-pwc-for-england-and-wales/about",
         url=None,
+        # FeatureServer LLSOA_Dec_2021_PWC_for_England_and_Wales_2022: queried at
+        # services1.arcgis.com/ESMARspQHYMw9BZ9 in several public pipelines (scripts using a
+        # get_ca_data helper, "base_url_lsoa_2021_centroids = .../FeatureServer/0/query", noting
+        # "this is hit by the 2000 record limit"; a dlt REST source "lsoa_2021_pwc"). Its
+        # shapefile export LSOA_PopCentroids_EW_2021_V3.shp is read by LSOA21CD in public code.
+        # Points are requested in EPSG:27700 to give the official CSV's x, y columns.
+        arcgis_service=_ONS_FEATURES
+        + "LLSOA_Dec_2021_PWC_for_England_and_Wales_2022/FeatureServer/0",
+        arcgis_fields=("LSOA21CD",),
+        arcgis_xy_srid=27700,
         filename="LLSOA_Dec_2021_PWC_for_England_and_Wales_2022.csv",
         format="csv",
         layout="35,672 rows: LSOA21CD, GlobalID, lon, lat, easting, northing "
@@ -360,7 +434,7 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_sha256="1283386551fb0643710166cf17454bbb80bc527555361ade4388f34ae45ccfa2",
         repackaged=True,
         notes="The official CSV has x, y in EPSG:27700; the local copy adds lon/lat. A later "
-        "edition is served as LSOA_PopCentroids_EW_2021_V4. " + _ONS_NO_URL,
+        "edition is served as LSOA_PopCentroids_EW_2021_V4. " + _ONS_ARCGIS_NOTE,
     ),
     # ---------------------------------------------------------------- ONS lookups
     Dataset(
@@ -433,6 +507,11 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         page=_GEOPORTAL + "lower-tier-local-authority-to-upper-tier-local-authority-april-2023-"
         "lookup-in-england-and-wales/about",
         url=None,
+        # FeatureServer LTLA23_UTLA23_EW_LU: in humaniverse/geographr data-raw/query-urls.R (id
+        # ltla23_utla23, commit c5fb617c), read by data-raw/lookup_ltla23_utla23.R, which keeps
+        # LTLA23CD, LTLA23NM, UTLA23CD, UTLA23NM; the reference copy is that package's output.
+        arcgis_service=_ONS_FEATURES + "LTLA23_UTLA23_EW_LU/FeatureServer/0",
+        arcgis_fields=("LTLA23CD", "LTLA23NM", "UTLA23CD", "UTLA23NM"),
         filename="Lower_Tier_Local_Authority_to_Upper_Tier_Local_Authority_(April_2023)_"
         "Lookup_in_England_and_Wales.csv",
         format="csv",
@@ -443,7 +522,7 @@ _REGISTRY_LIST: Final[tuple[Dataset, ...]] = (
         local_name="ons/lookup_lad23_utla23.csv",
         local_sha256="f982697478f3a1c90ddbadb9f4fed19bc410ac2a1f10435afba6a5b093ce99fe",
         repackaged=True,
-        notes="Official columns LTLA23CD, LTLA23NM, UTLA23CD, UTLA23NM. " + _ONS_NO_URL,
+        notes="Official columns LTLA23CD, LTLA23NM, UTLA23CD, UTLA23NM. " + _ONS_ARCGIS_NOTE,
     ),
     # ---------------------------------------------------------------- ONS population
     Dataset(
@@ -1199,6 +1278,270 @@ def _remove_leftovers(created: Iterable[Path]) -> None:
             break
 
 
+# --------------------------------------------------------------------------------------------
+# ArcGIS FeatureServer downloads (paged queries assembled into one file)
+# --------------------------------------------------------------------------------------------
+
+_ARCGIS_PAGE_SIZE: Final = 2000  # the ONS layers' maxRecordCount; a server may send fewer
+
+
+class _ArcGISFailure(Exception):
+    """One request of a paged download failed: what was asked, why, and after how many tries."""
+
+    def __init__(self, what: str, reason: str, attempts: int) -> None:
+        super().__init__(reason)
+        self.what = what
+        self.reason = reason
+        self.attempts = attempts
+
+
+def _arcgis_error(payload: Mapping[str, object]) -> tuple[str, bool] | None:
+    """The ``error`` object ArcGIS returns (with HTTP 200) in words, and whether to retry."""
+    error = payload.get("error")
+    if error is None:
+        return None
+    code: object = None
+    message = str(error)
+    if isinstance(error, Mapping):
+        code = error.get("code")
+        message = str(error.get("message") or "no message")
+        details = error.get("details")
+        if isinstance(details, list) and details:
+            message += " (" + "; ".join(str(d) for d in details) + ")"
+    retry = isinstance(code, int) and (code >= 500 or code == 429)
+    return f"the service answered with an error: code {code}, {message}", retry
+
+
+def _arcgis_request(
+    ds: Dataset,
+    session: Any,
+    url: str,
+    params: Mapping[str, str],
+    *,
+    what: str,
+    timeout_s: float,
+    retries: int,
+) -> dict[str, Any]:
+    """GET one ArcGIS REST answer as a JSON object, retrying as :func:`_download` does."""
+    import json
+
+    attempts = max(0, retries) + 1
+    for attempt in range(1, attempts + 1):
+        logger.debug("dataset %s: requesting %s (attempt %d)", ds.id, what, attempt)
+        try:
+            response = session.get(url, params=params, timeout=timeout_s)
+            response.raise_for_status()
+        except Exception as exc:
+            reason, retry = _describe_failure(exc)
+        else:
+            try:
+                payload = json.loads(response.content)
+            except ValueError as exc:
+                start = response.content[:80].decode("utf-8", "replace")
+                reason, retry = f"the answer is not valid JSON ({exc}; it starts {start!r})", False
+            else:
+                if not isinstance(payload, dict):
+                    reason = f"the answer is JSON but not an object ({type(payload).__name__})"
+                    retry = False
+                else:
+                    failed = _arcgis_error(payload)
+                    if failed is None:
+                        return payload
+                    reason, retry = failed
+        if retry and attempt < attempts:
+            pause = attempt * _RETRY_PAUSE_S
+            logger.warning(
+                "download of %s: %s failed (%s); retrying in %.0f s", ds.id, what, reason, pause
+            )
+            time.sleep(pause)
+            continue
+        raise _ArcGISFailure(what, reason, attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _arcgis_page_params(ds: Dataset, offset: int) -> dict[str, str]:
+    params = {
+        "where": "1=1",
+        "outFields": ",".join(ds.arcgis_fields),
+        "orderByFields": ds.arcgis_fields[0],
+        "resultOffset": str(offset),
+        "resultRecordCount": str(_ARCGIS_PAGE_SIZE),
+    }
+    if ds.format == "geojson":
+        params.update(outSR="4326", f="geojson")
+    elif ds.arcgis_xy_srid is not None:
+        params.update(returnGeometry="true", outSR=str(ds.arcgis_xy_srid), f="json")
+    else:
+        params.update(returnGeometry="false", f="json")
+    return params
+
+
+def _exceeded_transfer_limit(payload: Mapping[str, Any]) -> bool:
+    """``exceededTransferLimit`` of a page: top level (f=json) or in ``properties`` (f=geojson)."""
+    if payload.get("exceededTransferLimit") is True:
+        return True
+    properties = payload.get("properties")
+    return isinstance(properties, Mapping) and properties.get("exceededTransferLimit") is True
+
+
+class _GeoJSONWriter:
+    """Writes the features of the pages as one GeoJSON FeatureCollection, as they come."""
+
+    def __init__(self, ds: Dataset, stream: Any) -> None:
+        self.code = ds.arcgis_fields[0]
+        self.stream = stream
+        self.count = 0
+        stream.write('{"type": "FeatureCollection", "features": [\n')
+
+    def add(self, feature: object) -> str | None:
+        import json
+
+        if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+            return "a page holds something that is not a GeoJSON feature"
+        properties = feature.get("properties")
+        if not isinstance(properties, Mapping) or self.code not in properties:
+            return f"a feature has no {self.code} property"
+        if "geometry" not in feature:
+            return f"feature {properties[self.code]} has no geometry"
+        if self.count:
+            self.stream.write(",\n")
+        self.stream.write(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+        self.count += 1
+        return None
+
+    def close(self) -> None:
+        self.stream.write("\n]}\n")
+
+
+class _CSVWriter:
+    """Writes the attributes (and point coordinates) of the pages' features as one CSV."""
+
+    def __init__(self, ds: Dataset, stream: Any) -> None:
+        import csv
+
+        self.fields = ds.arcgis_fields
+        self.xy = ds.arcgis_xy_srid is not None
+        self.writer = csv.writer(stream, lineterminator="\n")
+        self.writer.writerow([*self.fields, *(("x", "y") if self.xy else ())])
+
+    def add(self, feature: object) -> str | None:
+        attributes = feature.get("attributes") if isinstance(feature, Mapping) else None
+        if not isinstance(attributes, Mapping):
+            return "a feature of a page has no attributes"
+        # The service spells field names its own way; match them without regard to case.
+        by_name = {str(k).casefold(): v for k, v in attributes.items()}
+        row: list[object] = []
+        for name in self.fields:
+            if name.casefold() not in by_name:
+                return f"a feature has no field {name} (it has {', '.join(map(str, attributes))})"
+            value = by_name[name.casefold()]
+            row.append("" if value is None else value)
+        if self.xy:
+            geometry = feature.get("geometry") if isinstance(feature, Mapping) else None
+            if geometry is None:
+                row += ["", ""]
+            elif isinstance(geometry, Mapping) and {"x", "y"} <= set(geometry):
+                row += [geometry["x"], geometry["y"]]
+            else:
+                return f"feature {row[0]} has no point geometry (x, y)"
+        self.writer.writerow(row)
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _download_arcgis(
+    ds: Dataset, target: Path, *, progress: bool, timeout_s: float, retries: int
+) -> Path:
+    """Page through ``ds.arcgis_service`` and write the assembled file atomically to ``target``.
+
+    The number of records is asked first (``returnCountOnly``); pages of up to 2,000 records,
+    ordered by the first field, are then requested with ``resultOffset`` until the service says
+    no more follow (``exceededTransferLimit`` false) and the count is reached. Each request is
+    retried like a file download. Any failure raises :class:`DownloadError` and leaves nothing.
+    """
+    import requests
+    from tqdm.auto import tqdm
+
+    from centrereach import __version__
+    from centrereach._io import atomic_path
+
+    assert ds.arcgis_service is not None
+    query_url = ds.arcgis_service.rstrip("/") + "/query"
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+    session = requests.Session()
+    session.headers["User-Agent"] = f"centrereach/{__version__} (+requests)"
+    request = functools.partial(
+        _arcgis_request, ds, session, query_url, timeout_s=timeout_s, retries=retries
+    )
+    logger.info("downloading dataset %s from the ArcGIS service %s", ds.id, ds.arcgis_service)
+    try:
+        counted = request(
+            {"where": "1=1", "returnCountOnly": "true", "f": "json"}, what="the record count"
+        )
+        count = counted.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise _ArcGISFailure("the record count", f"no record count in {counted!r:.200}", 1)
+        with (
+            atomic_path(target) as tmp,
+            tmp.open("w", encoding="utf-8", newline="") as stream,
+            tqdm(
+                total=count,
+                unit=" records",
+                desc=ds.id,
+                disable=not progress,
+                file=sys.stderr,
+                leave=True,
+            ) as bar,
+        ):
+            writer: _GeoJSONWriter | _CSVWriter = (
+                _GeoJSONWriter(ds, stream) if ds.format == "geojson" else _CSVWriter(ds, stream)
+            )
+            offset = 0
+            while True:
+                what = f"the page at offset {offset}"
+                page = request(_arcgis_page_params(ds, offset), what=what)
+                features = page.get("features")
+                if not isinstance(features, list):
+                    raise _ArcGISFailure(what, "the answer has no list of features", 1)
+                for feature in features:
+                    problem = writer.add(feature)
+                    if problem is not None:
+                        raise _ArcGISFailure(what, problem, 1)
+                offset += len(features)
+                bar.update(len(features))
+                more = _exceeded_transfer_limit(page)
+                # Stop when the service says no more follow and the count is reached, or at an
+                # empty page, or once past the count (both then fail the check below).
+                if not features or offset > count or (not more and offset == count):
+                    break
+            if offset != count:
+                raise _ArcGISFailure(
+                    "the record count check",
+                    f"the service counted {count} records but sent {offset}; the layer may "
+                    "have changed during the download",
+                    1,
+                )
+            writer.close()
+    except _ArcGISFailure as exc:
+        _remove_leftovers(created)
+        tries = f" after {exc.attempts} attempts" if exc.attempts > 1 else ""
+        msg = (
+            f"could not download dataset {ds.id!r} ({ds.title}) from the ArcGIS FeatureServer "
+            f"{ds.arcgis_service} ({exc.what}{tries}): {exc.reason}. Nothing was saved in the "
+            f"cache ({target.parent}). {_hand_download_advice(ds)}"
+        )
+        raise DownloadError(msg) from exc
+    except BaseException:
+        _remove_leftovers(created)
+        raise
+    finally:
+        session.close()
+    logger.info("dataset %s: %d records saved to %s", ds.id, count, target)
+    return target
+
+
 def fetch(
     id: str | Dataset,
     *,
@@ -1214,7 +1557,10 @@ def fetch(
     A file already in ``data_dir``, in ``CENTREREACH_DATA_DIR`` or in the cache is returned as
     is, with no network access (see :func:`locate`). Otherwise the file is downloaded with pooch
     into the cache, verified against its SHA-256 when one is registered, and moved into place
-    only when complete: the next call finds it there and makes no request.
+    only when complete: the next call finds it there and makes no request. A dataset with no
+    :attr:`Dataset.url` but an :attr:`Dataset.arcgis_service` is assembled from the pages of
+    that FeatureServer layer instead (official downloads only: a mirror always serves the file
+    at :attr:`Dataset.local_name`).
 
     Parameters
     ----------
@@ -1229,27 +1575,32 @@ def fetch(
         from ``base_url + "/" + local_name`` instead of the official URL and verified against
         :attr:`Dataset.local_sha256`. Default: ``CENTREREACH_MIRROR`` if set.
     progress : bool, default True
-        Show a tqdm progress bar (on stderr) while downloading.
+        Show a tqdm progress bar (on stderr) while downloading (records, for a paged download).
     timeout_s : float, default 60
         Seconds to wait for the connection and for each read from the server.
     retries : int, default 2
         Extra attempts after a connection error, timeout, truncated body or HTTP 5xx (not after
-        a 404 or a checksum mismatch), pausing 1 s, 2 s, ... between them.
+        a 404 or a checksum mismatch), pausing 1 s, 2 s, ... between them. A paged download
+        retries each request (page) in the same way, and also after an ArcGIS ``error`` answer
+        with a 5xx code.
 
     Returns
     -------
     pathlib.Path
         The file: in a data folder, or ``<cache>/<local_name>`` (mirror downloads), or
-        ``<cache>/<official_name>`` (official downloads).
+        ``<cache>/<official_name>`` (official and paged ArcGIS downloads).
 
     Raises
     ------
     centrereach.errors.DownloadError
-        If the download fails (HTTP error, timeout, truncated body, wrong checksum); nothing is
-        left in the cache, and the message says how to get the file by hand.
+        If the download fails (HTTP error, timeout, truncated body, wrong checksum; for a paged
+        download also an ArcGIS ``error`` answer, malformed JSON or a record count mismatch);
+        nothing is left in the cache, and the message names the dataset and the URL or service
+        and says how to get the file by hand.
     centrereach.errors.DataNotFoundError
         If ``id`` is unknown, ``data_dir`` (or ``CENTREREACH_DATA_DIR``) names a missing folder,
-        or the file is nowhere locally and no download URL is known.
+        or the file is nowhere locally and neither a download URL nor an ArcGIS service is
+        known.
 
     Examples
     --------
@@ -1278,6 +1629,14 @@ def fetch(
         url = ds.url
         target = cache_root / ds.official_name
         known_hash = ds.sha256
+    elif ds.arcgis_service is not None:
+        return _download_arcgis(
+            ds,
+            cache_root / ds.official_name,
+            progress=progress,
+            timeout_s=timeout_s,
+            retries=retries,
+        )
     else:
         given = Path(data_dir) if data_dir is not None else None
         searched = [str(root) for root in _search_roots(given, cache_root)]
