@@ -809,8 +809,9 @@ def _mismatch_message(source: str, data_vintage: int, vintage: int) -> str:
     return (
         f"{source} uses LSOA {data_vintage} codes but the boundaries are LSOA {vintage}. Pass "
         "lookup= the ONS 'LSOA (2011) to LSOA (2021) to Local Authority District (2022) "
-        "Lookup' (dataset id 'lookup-lsoa11-lsoa21', file ons/lookup_lsoa11_lsoa21_lad22.csv "
-        f"in a data folder) to convert it, or use LSOA {data_vintage} boundaries."
+        "Lookup' (dataset id 'ons-lookup-lsoa11-lsoa21-lad22', file "
+        f"ons/lookup_lsoa11_lsoa21_lad22.csv in a data folder) to convert it, or use LSOA "
+        f"{data_vintage} boundaries."
     )
 
 
@@ -963,7 +964,7 @@ def _select_study_area(areas: Any, study_area: Any, *, county_lookup: Any) -> An
         if county_lookup is None and (re.fullmatch(r"E1\d{7}", key) or key[:1].isalpha()):
             hint = (
                 " If it is a county, pass county_lookup= the ONS LAD to county look-up (dataset "
-                "'lookup-lad-utla', ons/lookup_lad23_utla23.csv)."
+                "'ons-lookup-lad23-utla23', ons/lookup_lad23_utla23.csv)."
             )
         else:
             hint = ""

@@ -855,6 +855,26 @@ def fetch_offline_assets(*, directory: str | os.PathLike[str] | None = None) -> 
     -------
     pathlib.Path
         The assets folder.
+
+    Raises
+    ------
+    centrereach.errors.DataNotFoundError
+        ``npm`` is missing or fails (no internet); the message gives the commands to run by hand.
+
+    Examples
+    --------
+    Packages already in the folder are kept, so a second call (or a folder copied from a
+    machine that fetched them) needs no internet:
+
+    >>> import pathlib, tempfile, folium
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> leaflet = dict(folium.Map.default_js)["leaflet"].split("/npm/")[1].split("/")[0]
+    >>> leaflet  # the version folium's maps load
+    'leaflet@...'
+    >>> (folder / leaflet / "package").mkdir(parents=True)  # as `npm pack` unpacked it
+    >>> _ = (folder / leaflet / "package" / "package.json").write_text("{}")
+    >>> fetch_offline_assets(directory=folder) == folder
+    True
     """
     from centrereach import _assets
 
@@ -1098,10 +1118,20 @@ def _centre_markers(
 def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
     """Write a map's HTML atomically (a temporary file beside ``path``, then a rename).
 
+    An interrupted save leaves the previous file, or none, never half a page.
+
     Returns
     -------
     pathlib.Path
         The file written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, folium
+    >>> fmap = folium.Map(location=[53.235, -1.421], zoom_start=12, tiles=None)  # Chesterfield
+    >>> path = save_map(fmap, pathlib.Path(tempfile.mkdtemp()) / "chesterfield.html")
+    >>> path.name, path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    ('chesterfield.html', True)
     """
     from centrereach._io import write_text_atomic
 

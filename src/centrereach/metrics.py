@@ -41,7 +41,9 @@ DEFAULT_THRESHOLDS_MIN: tuple[int, ...] = (15, 30, 45, 60)
 
 
 def weighted_mean(values: Any, weights: Any) -> float:
-    """Weighted mean (same unit as ``values``); NaN when the total weight is 0.
+    """Weighted mean (same unit as ``values``, e.g. minutes); NaN when the total weight is 0.
+
+    ``sum(w * t) / sum(w)``; areas of weight 0 do not count (even when their time is ``inf``).
 
     >>> weighted_mean([10.0, 20.0], [1, 3])
     17.5
@@ -57,6 +59,8 @@ def weighted_mean(values: Any, weights: Any) -> float:
 
 def weighted_quantile(values: Any, weights: Any, q: float) -> float:
     """Smallest value whose cumulative weight share reaches ``q`` (0 < q <= 1).
+
+    The result is one of ``values`` (same unit, e.g. minutes): no interpolation.
 
     >>> weighted_quantile([5.0, 10.0, 40.0], [1, 1, 2], 0.5)
     10.0
@@ -78,7 +82,10 @@ def weighted_quantile(values: Any, weights: Any, q: float) -> float:
 def concentration_index(values: Any, weights: Any, imd_rank: Any) -> float:
     """Concentration index of ``values`` over deprivation (IMD rank 1 = most deprived).
 
-    Negative: the values (travel times) are concentrated among the more deprived.
+    ``2 cov_w(t, R) / mean_w(t)``, with ``R`` the weighted fractional rank from most to least
+    deprived. Negative: the values (travel times, minutes) are concentrated among the more
+    deprived; positive: among the less deprived; between -1 and 1. The index has no unit: it
+    is the same whether times are in minutes or seconds.
 
     >>> concentration_index([30.0, 10.0], [1, 1], [1, 2])  # the deprived area travels longer
     -0.25
@@ -102,6 +109,8 @@ def concentration_index(values: Any, weights: Any, imd_rank: Any) -> float:
 
 def gini(values: Any, weights: Any) -> float:
     """Weighted Gini coefficient of ``values`` (0 = all equal).
+
+    Unitless: travel times in minutes or seconds give the same coefficient.
 
     >>> gini([10.0, 10.0], [1, 1])
     0.0
@@ -229,8 +238,9 @@ def equity_table(areas: pd.DataFrame, *, weight: str = "children") -> pd.DataFra
 
     Returns columns ``scenario``, ``mode``, ``concentration_index``, ``gini``,
     ``mean_time_min``, ``most_deprived_mean_time_min`` (deciles 1-2),
-    ``least_deprived_mean_time_min`` (deciles 9-10) and ``deprived_ratio`` (the two means'
-    ratio). Without an ``imd_rank`` column the rank is taken from ``imd_decile``.
+    ``least_deprived_mean_time_min`` (deciles 9-10), all three means weighted by ``weight``, in
+    minutes, and ``deprived_ratio`` (the two means' ratio). Without an ``imd_rank`` column the
+    rank is taken from ``imd_decile``.
 
     >>> import pandas as pd
     >>> rows = pd.DataFrame({"scenario": "s", "mode": "walk", "imd_decile": [1, 10],

@@ -102,6 +102,9 @@ _GRAPHML_SUFFIXES = (".graphml",)
 class Mode(StrEnum):
     """Travel mode of a network.
 
+    ``DRIVE``: public roads at modelled driving speeds (speed limits × 0.8 by default, km/h);
+    ``WALK``: the footpath network at 4.8 km/h. See :class:`SpeedModel`.
+
     Examples
     --------
     >>> Mode.DRIVE.value
@@ -602,7 +605,7 @@ def network_cache_key(
     mode
         ``"drive"`` or ``"walk"``.
     buffer_m
-        Buffer around the polygon (m).
+        Buffer around the polygon (metres).
     speeds
         The speed model (default :meth:`SpeedModel.realistic`).
     simplify
@@ -842,7 +845,8 @@ def save_network(G: nx.MultiDiGraph, path: str | Path) -> Path:
 
     The file is written beside ``path`` under a temporary name, then moved into place, so an
     interrupted save never leaves a half-written network. ``G.graph["speed_model"]`` is stored
-    as JSON. Read it back with :func:`load_network` (or :func:`osmnx.load_graphml`).
+    as JSON; edge ``length`` (metres), ``speed_kph`` (km/h) and ``travel_time`` (seconds) are
+    kept as they are. Read it back with :func:`load_network` (or :func:`osmnx.load_graphml`).
 
     Parameters
     ----------

@@ -1199,6 +1199,15 @@ def write_report(
     -------
     pathlib.Path
         The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from centrereach.synthetic import synthetic_study
+    >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
+    >>> path = write_report(result, pathlib.Path(tempfile.mkdtemp()) / "report.html")
+    >>> "SYNTHETIC" in path.read_text(encoding="utf-8")
+    True
     """
     return write_text_atomic(path, build_report(result, offline=offline, map_links=map_links))
 
@@ -1221,6 +1230,14 @@ def write_outputs(
     -------
     list of pathlib.Path
         The files written, maps first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from centrereach.synthetic import synthetic_study
+    >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
+    >>> [p.name for p in write_outputs(result, tempfile.mkdtemp())][-3:]
+    ['close-two_drive.html', 'close-two_walk.html', 'report.html']
     """
     from centrereach.maps import display_shapes, impact_map, save_map
 

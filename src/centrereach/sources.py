@@ -147,6 +147,12 @@ class Dataset:
         For a CSV of points: the EPSG code in which the points are requested; their
         coordinates are added as the last two columns, ``x`` and ``y`` (as in the ONS CSV
         downloads of centroids). None for tables without geometry.
+
+    Examples
+    --------
+    >>> record = dataset("ons-lsoa21-bsc")
+    >>> record.local_name, record.lsoa_vintage
+    ('ons/lsoa21_bsc_england_wales.geojson', 2021)
     """
 
     id: str

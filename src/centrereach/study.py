@@ -874,6 +874,15 @@ class StudyResult:
         Concentration index and Gini coefficient per scenario x mode.
     matrices
         Per mode, the travel-time matrix (minutes; areas x centres).
+
+    Examples
+    --------
+    >>> from centrereach.synthetic import synthetic_study
+    >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
+    >>> sorted(result.matrices), result.matrices["walk"].shape
+    (['drive', 'walk'], (4, 6))
+    >>> result.scenario_areas("close-two", "walk")["change_min"].ge(0).all()
+    np.True_
     """
 
     study: Study

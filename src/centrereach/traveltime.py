@@ -212,7 +212,8 @@ def largest_strong_component(csr: csr_array) -> npt.NDArray[np.bool_]:
 
     Within it every node can reach every other along the edges' directions, so every snapped
     origin reaches every snapped centre. Ties between equally large components go to the one
-    holding the lowest-numbered node.
+    holding the lowest-numbered node. Only which entries are stored matters, not their values:
+    weights in seconds, minutes or metres give the same component.
 
     Parameters
     ----------

@@ -1,0 +1,161 @@
+"""The documentation holds: the README's Python example runs, and the public API is documented.
+
+Every public function and class (the names in each public module's ``__all__``) has a docstring
+with an example; the examples themselves run as doctests (``--doctest-modules`` in the pytest
+options, so ``make test`` runs them). Functions of the time and distance modules name their
+units.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+PUBLIC_MODULES = (
+    "areas",
+    "centres",
+    "network",
+    "traveltime",
+    "scenarios",
+    "metrics",
+    "optimise",
+    "study",
+    "maps",
+    "report",
+    "sources",
+    "synthetic",
+    "errors",
+)
+
+#: Public names whose docstring has no example yet (none: keep it that way).
+EXAMPLE_MISSING_ALLOWED: set[str] = set()
+
+#: Modules whose functions deal in times or distances: their docstrings must name the unit.
+UNIT_MODULES = ("traveltime", "metrics", "network")
+UNIT_WORDS = re.compile(r"\b(minutes|min|seconds|metres|km/h)\b")
+
+
+def _public_objects(module_names: tuple[str, ...]) -> list[tuple[str, object]]:
+    """``(qualified name, object)`` for every function or class in the modules' ``__all__``."""
+    found = []
+    for short in module_names:
+        module = importlib.import_module(f"centrereach.{short}")
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) or inspect.isclass(obj):
+                found.append((f"{module.__name__}.{name}", obj))
+    return found
+
+
+def _own_docstring(obj: object) -> str:
+    """The object's own docstring, not one inherited or generated (dataclasses, enums)."""
+    doc = obj.__doc__ or ""  # a class's __doc__ is its own, never its base's
+    if inspect.isclass(obj) and (doc.startswith(f"{obj.__name__}(") or doc == "An enumeration."):
+        return ""
+    return inspect.cleandoc(doc)
+
+
+# --------------------------------------------------------------------------------------------
+# the README
+# --------------------------------------------------------------------------------------------
+
+
+def _readme_python_blocks(root: Path) -> list[str]:
+    text = (root / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+# Expected: the Chesterfield extract does not cover the north of the district.
+@pytest.mark.filterwarnings("ignore:.*areas are excluded because the road network:UserWarning")
+def test_readme_python_example_runs(
+    shared_data: Path,
+    project_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocks = _readme_python_blocks(project_root)
+    assert blocks, "README.md has no ```python block"
+    # The README is run from the repository root, with the data in ../shared/data.
+    monkeypatch.chdir(project_root)
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    for number, block in enumerate(blocks, start=1):
+        code = block.replace("../shared/data", shared_data.as_posix())
+        exec(compile(code, f"README.md python block {number}", "exec"), namespace)
+    out = capsys.readouterr().out
+    assert out.strip(), "the README example should print its results"
+    assert "change_min" in out, out
+
+
+def test_readme_example_stays_short(project_root: Path) -> None:
+    lines = [
+        line
+        for block in _readme_python_blocks(project_root)
+        for line in block.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert len(lines) <= 30, f"the README's Python example has {len(lines)} lines of code"
+
+
+def test_readme_links_the_docs(project_root: Path) -> None:
+    text = (project_root / "README.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\((docs/[^)#]+)", text))
+    pages = {f"docs/{p.name}" for p in (project_root / "docs").glob("*.md")}
+    assert "docs/method.md" in linked
+    assert linked <= pages, f"README links missing pages: {sorted(linked - pages)}"
+
+
+# --------------------------------------------------------------------------------------------
+# the docstring audit
+# --------------------------------------------------------------------------------------------
+
+
+def test_public_names_have_docstrings() -> None:
+    missing = [name for name, obj in _public_objects(PUBLIC_MODULES) if not _own_docstring(obj)]
+    assert not missing, "public functions/classes without a docstring:\n  " + "\n  ".join(missing)
+
+
+def test_public_names_have_examples() -> None:
+    missing = [
+        name
+        for name, obj in _public_objects(PUBLIC_MODULES)
+        if ">>>" not in _own_docstring(obj) and name not in EXAMPLE_MISSING_ALLOWED
+    ]
+    assert not missing, (
+        "public functions/classes whose docstring has no example (>>>):\n  " + "\n  ".join(missing)
+    )
+
+
+def test_example_allow_list_is_current() -> None:
+    objects = dict(_public_objects(PUBLIC_MODULES))
+    stale = sorted(
+        name
+        for name in EXAMPLE_MISSING_ALLOWED
+        if name not in objects or ">>>" in _own_docstring(objects[name])
+    )
+    assert not stale, f"remove from EXAMPLE_MISSING_ALLOWED (now has an example, or gone): {stale}"
+
+
+def test_time_and_distance_functions_name_their_units() -> None:
+    missing = [
+        name
+        for name, obj in _public_objects(UNIT_MODULES)
+        if not UNIT_WORDS.search(_own_docstring(obj))
+    ]
+    assert not missing, (
+        "docstrings that name no unit (minutes, min, seconds, metres or km/h):\n  "
+        + "\n  ".join(missing)
+    )
+
+
+def test_examples_run_as_doctests_in_the_test_suite(project_root: Path) -> None:
+    config = tomllib.loads((project_root / "pyproject.toml").read_text(encoding="utf-8"))
+    options = config["tool"]["pytest"]["ini_options"]
+    assert "--doctest-modules" in options["addopts"].split()
+    assert "src/centrereach" in options["testpaths"]
