@@ -34,3 +34,37 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+# ------------------------------------------------------------ the two real studies, run once
+
+
+def _cli_run(study: str, out: Path, shared: Path) -> tuple[Path, str]:
+    import warnings
+
+    from click.testing import CliRunner
+
+    from centrereach.cli import main
+    from centrereach.errors import CoverageWarning
+
+    args = ["run", str(ROOT / "studies" / study), "--out", str(out), "--data-dir", str(shared)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        result = CliRunner().invoke(main, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.fixture(scope="session")
+def chesterfield_run(
+    shared_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """``centrereach run studies/chesterfield-2024.toml``: (output folder, console output)."""
+    return _cli_run("chesterfield-2024.toml", tmp_path_factory.mktemp("chesterfield") / "out",
+                    shared_data)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def rutland_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``centrereach run studies/rutland-example.toml``: (output folder, console output)."""
+    return _cli_run("rutland-example.toml", tmp_path_factory.mktemp("rutland") / "out", shared_data)

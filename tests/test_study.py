@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from centrereach.cli import main
-from centrereach.errors import CoverageWarning, SnapWarning, StudyFileError, UnknownCentreError
+from centrereach.errors import SnapWarning, StudyFileError, UnknownCentreError
 from centrereach.metrics import summary_table, weighted_mean, weighted_quantile
 from centrereach.scenarios import Scenario, evaluate_scenarios, scenario_from_spec
 from centrereach.study import Study
@@ -41,22 +40,14 @@ def _run(study: str, out: Path, shared: Path, *extra: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.fixture(scope="module")
-def chesterfield(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("chesterfield") / "out"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoverageWarning)
-        code, output = _run("chesterfield-2024.toml", out, shared_data)
-    assert code == 0, output
-    return out, output
+@pytest.fixture
+def chesterfield(chesterfield_run: tuple[Path, str]) -> tuple[Path, str]:
+    return chesterfield_run
 
 
-@pytest.fixture(scope="module")
-def rutland(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("rutland") / "out"
-    code, output = _run("rutland-example.toml", out, shared_data)
-    assert code == 0, output
-    return out, output
+@pytest.fixture
+def rutland(rutland_run: tuple[Path, str]) -> tuple[Path, str]:
+    return rutland_run
 
 
 @pytest.fixture(params=["chesterfield", "rutland"])
