@@ -17,9 +17,13 @@ from centrereach.areas import (
     to_british_national_grid,
 )
 from centrereach.centres import load_centres
+from centrereach.maps import impact_map
 from centrereach.network import Mode, SpeedModel, load_network, save_network
 from centrereach.optimise import Objective
-from centrereach.study import Study, StudyResult
+from centrereach.outputs import write_outputs
+from centrereach.results import Headline, OptimiseOutcome, StudyResult
+from centrereach.scenarios import Scenario, evaluate_scenarios
+from centrereach.study import Study
 from centrereach.traveltime import nearest_centre, snap, travel_time_matrix
 
 try:
@@ -28,13 +32,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 __all__ = [
+    "Headline",
     "Mode",
     "Objective",
+    "OptimiseOutcome",
+    "Scenario",
     "SpeedModel",
     "Study",
     "StudyResult",
     "__version__",
     "errors",
+    "evaluate_scenarios",
+    "impact_map",
     "load_areas",
     "load_centres",
     "load_network",
@@ -46,4 +55,5 @@ __all__ = [
     "snap",
     "to_british_national_grid",
     "travel_time_matrix",
+    "write_outputs",
 ]

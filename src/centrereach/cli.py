@@ -18,7 +18,13 @@ from typing import Any
 
 import click
 
+from centrereach._cli_data import data
 from centrereach.errors import CentrereachError, CentrereachWarning
+from centrereach.network import Mode
+from centrereach.optimise import Objective
+from centrereach.outputs import write_outputs
+from centrereach.study import Study
+from centrereach.synthetic import synthetic_study
 
 __all__ = ["main"]
 
@@ -60,19 +66,26 @@ def _console(debug: bool, quiet: bool) -> Iterator[list[str]]:
         root.removeHandler(handler)
 
 
-def _fail(exc: BaseException) -> None:
-    message = textwrap.fill(str(exc), width=100, break_long_words=False, break_on_hyphens=False)
-    click.echo(click.style("error: ", fg="red", bold=True) + message, err=True)
-    sys.exit(2)
+class CommandError(click.ClickException):
+    """A command failed for a reason the user can fix: exit code 2, one paragraph, no traceback."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return textwrap.fill(
+            self.message, width=100, break_long_words=False, break_on_hyphens=False
+        )
 
 
-def _guard(debug: bool, action: Callable[[], None]) -> None:
+@contextmanager
+def _user_errors(debug: bool) -> Iterator[None]:
+    """Turn the library's errors into :class:`CommandError` (``--debug`` shows the traceback)."""
     try:
-        action()
+        yield
     except CentrereachError as exc:
         if debug:
             raise
-        _fail(exc)
+        raise CommandError(str(exc)) from exc
     except KeyboardInterrupt:
         click.echo("interrupted: no output was written.", err=True)
         sys.exit(130)
@@ -86,63 +99,69 @@ def main() -> None:
 
 def _parse_networks(values: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
+    modes = [m.value for m in Mode]
     for value in values:
         mode, sep, path = value.partition("=")
-        if not sep or mode not in ("drive", "walk") or not path:
-            msg = f"--network {value!r}: write MODE=PATH with MODE drive or walk."
+        if not sep or mode not in modes or not path:
+            msg = f"--network {value!r}: write MODE=PATH with MODE one of {', '.join(modes)}."
             raise click.BadParameter(msg)
         out[mode] = path
     return out
 
 
+def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command that runs a study file shares."""
+    for option in reversed(
+        [
+            click.option("--out", "out", type=click.Path(file_okay=False), help="Output folder."),
+            click.option(
+                "--data-dir",
+                type=click.Path(file_okay=False),
+                help="Local data folder (else CENTREREACH_DATA_DIR, else download).",
+            ),
+            click.option(
+                "--network",
+                "network",
+                multiple=True,
+                metavar="MODE=PATH",
+                help="Use this road network file for MODE (drive or walk). Repeatable.",
+            ),
+            click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report."),
+            click.option("--debug", is_flag=True, help="Show tracebacks."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("study_file", type=click.Path(dir_okay=False))
-@click.option("--out", "out", type=click.Path(file_okay=False), help="Output folder.")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    help="Local data folder (else CENTREREACH_DATA_DIR, else download).",
-)
-@click.option(
-    "--network",
-    "network",
-    multiple=True,
-    metavar="MODE=PATH",
-    help="Use this road network file for MODE (drive or walk). Repeatable.",
-)
-@click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report.")
+@_study_options
 @click.option(
     "--offline", is_flag=True, help="Inline Leaflet into every map so it opens with no internet."
 )
 @click.option("--quiet", is_flag=True, help="Only the summary.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
 def run(
     study_file: str,
     out: str | None,
     data_dir: str | None,
     network: tuple[str, ...],
     no_maps: bool,
+    debug: bool,
     offline: bool,
     quiet: bool,
-    debug: bool,
 ) -> None:
     """Run a study file: travel times, scenarios, tables, maps and the report."""
     networks = _parse_networks(network)
-
-    def action() -> None:
-        from centrereach.study import Study
-
-        started = time.perf_counter()
-        with _console(debug, quiet):
-            study = Study.from_toml(study_file)
-            result = study.run(data_dir=data_dir, networks=networks, progress=not quiet)
-            folder = Path(out or study.output or Path("output") / study.name)
-            written = result.write(folder, maps=not no_maps, offline=offline)
-        click.echo("")
-        click.echo(result.console_summary())
-        click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
-
-    _guard(debug, action)
+    started = time.perf_counter()
+    with _user_errors(debug), _console(debug, quiet):
+        study = Study.from_toml(study_file)
+        result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet)
+        folder = Path(out or study.output or Path("output") / study.name)
+        written = write_outputs(result, folder, maps=not no_maps, offline=offline)
+    click.echo("")
+    click.echo(result.console_summary())
+    click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
 
 
 @main.command()
@@ -158,19 +177,13 @@ def run(
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def demo(out: str, no_maps: bool, debug: bool) -> None:
     """Run the synthetic Synthshire demo (no internet, no data files needed)."""
-
-    def action() -> None:
-        from centrereach.synthetic import synthetic_study
-
-        started = time.perf_counter()
-        with _console(debug, False):
-            result = synthetic_study().run(progress=True)
-            written = result.write(out, maps=not no_maps)
-        click.echo("")
-        click.echo(result.console_summary())
-        click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
-
-    _guard(debug, action)
+    started = time.perf_counter()
+    with _user_errors(debug), _console(debug, False):
+        result = synthetic_study().run(progress=True)
+        written = write_outputs(result, out, maps=not no_maps)
+    click.echo("")
+    click.echo(result.console_summary())
+    click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
 
 
 @main.command()
@@ -178,14 +191,14 @@ def demo(out: str, no_maps: bool, debug: bool) -> None:
 @click.option("--keep", type=click.IntRange(min=1), required=True, help="Centres to keep open.")
 @click.option(
     "--objective",
-    type=click.Choice(["mean-time", "coverage", "equity", "minmax-decile"]),
-    default="mean-time",
+    type=click.Choice([o.value for o in Objective]),
+    default=Objective.MEAN_TIME.value,
     show_default=True,
     help="What 'best' means.",
 )
 @click.option(
     "--mode",
-    type=click.Choice(["drive", "walk"]),
+    type=click.Choice([m.value for m in Mode]),
     default=None,
     help="The mode to optimise (default: the study's first mode).",
 )
@@ -199,17 +212,7 @@ def demo(out: str, no_maps: bool, debug: bool) -> None:
 @click.option("--must-open", multiple=True, help="A centre id that must stay open. Repeatable.")
 @click.option("--must-close", multiple=True, help="A centre id that must close. Repeatable.")
 @click.option("--per-district", type=int, default=0, help="Keep at least N per district.")
-@click.option("--out", "out", type=click.Path(file_okay=False), help="Output folder.")
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Local data folder.")
-@click.option(
-    "--network",
-    "network",
-    multiple=True,
-    metavar="MODE=PATH",
-    help="Use this road network file for MODE. Repeatable.",
-)
-@click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@_study_options
 def optimise(
     study_file: str,
     keep: int,
@@ -227,91 +230,26 @@ def optimise(
 ) -> None:
     """Find the best KEEP centres to keep, and compare the study's scenarios with them."""
     networks = _parse_networks(network)
-
-    def action() -> None:
-        from centrereach.study import Study
-
-        with _console(debug, True):
-            study = Study.from_toml(study_file)
-            result = study.run(data_dir=data_dir, networks=networks, progress=False)
-            best, extended, table = result.optimise(
-                keep=keep,
-                objective=objective,
-                mode=mode,
-                threshold_min=threshold,
-                must_open=must_open,
-                must_close=must_close,
-                per_district=per_district,
-            )
-            folder = Path(
-                out
-                or Path(study.output or Path("output") / study.name).with_name(
-                    f"{study.name}-optimise"
-                )
-            )
-            written = extended.write(folder, maps=not no_maps)
-        unit = "%" if best.unit == "percent" else " min"
-        names = extended.centres.get("name")
-        click.echo(
-            f"Best {keep} of {len(extended.centres)} centres to keep ({objective}, "
-            f"{table['mode'].iloc[0]}): {best.value:.2f}{unit}"
-            + (" (proven optimal)" if best.optimal else " (not proven optimal)")
-            + f", found by {best.method} search in {best.runtime_s:.1f} s."
+    with _user_errors(debug), _console(debug, True):
+        study = Study.from_toml(study_file)
+        result = study.run(data_dir=data_dir, network_files=networks, progress=False)
+        outcome = result.optimise(
+            keep=keep,
+            objective=objective,
+            mode=mode,
+            threshold_min=threshold,
+            must_open=must_open,
+            must_close=must_close,
+            per_district=per_district,
         )
-
-        def _names(ids: object) -> str:
-            return ", ".join(
-                str(names[c]) if names is not None and c in names.index else c
-                for c in str(ids).split()
-            )
-
-        closed = ", ".join(
-            str(names[c]) if names is not None else str(c) for c in best.closed_centres
-        )
-        click.echo(f"  it closes: {closed}")
-        best_name = f"best-keep-{keep}"
-        mode_used = str(table["mode"].iloc[0])
-        best_h = extended.headline(best_name, mode_used)
-        for row in table.itertuples():
-            if row.scenario == best_name or row.open_centres != keep:
-                continue
-            h = extended.headline(str(row.scenario), mode_used)
-            if h["most_deprived_decile"] is not None:
-                click.echo(
-                    f"{row.label}: children in the most deprived areas (IMD decile "
-                    f"{h['most_deprived_decile']}), mean {h['deprived_after_min']:.1f} min; "
-                    f"best possible keeping {keep}: {best_h['deprived_after_min']:.1f} min."
-                )
-            click.echo(
-                f"{row.label}: {row.value:.2f}{unit} against the best {row.best_value:.2f}"
-                f"{unit} ({row.shortfall:+.2f}{unit}); "
-                + (
-                    f"{row.swaps} choice(s) differ: it keeps "
-                    f"{_names(row.open_here_closed_in_best)}, the best keeps "
-                    f"{_names(row.closed_here_open_in_best)} instead"
-                    if row.swaps
-                    else "it keeps the same centres"
-                )
-            )
-        others = int((table["open_centres"] != keep).sum())
-        if others:
-            click.echo(
-                f"({others} scenario(s) keep a different number of centres: see optimise.csv.)"
-            )
-        click.echo(f"Outputs in {written}.")
-
-    _guard(debug, action)
+        default = Path(study.output or Path("output") / study.name)
+        folder = Path(out or default.with_name(f"{study.name}-optimise"))
+        written = write_outputs(outcome.result, folder, maps=not no_maps)
+    click.echo(outcome.summary())
+    click.echo(f"Outputs in {written}.")
 
 
-def _register_optional() -> None:
-    try:
-        from centrereach._cli_data import data
-    except ImportError:  # pragma: no cover - the data commands ship with sources.py
-        return
-    main.add_command(data)
-
-
-_register_optional()
+main.add_command(data)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,6 +35,7 @@ __all__ = [
     "StudyFileError",
     "UnknownCentreError",
     "UnknownPostcodeError",
+    "UnknownScenarioError",
     "UnreachableWarning",
     "VintageMismatchError",
 ]
@@ -251,6 +252,23 @@ class UnknownCentreError(KeyError, CentrereachError):
     Traceback (most recent call last):
     ...
     centrereach.errors.UnknownCentreError: unknown centre ids: holme-hall; the matrix has ...
+    """
+
+    __str__ = CentrereachError.__str__
+
+
+class UnknownScenarioError(KeyError, CentrereachError):
+    """A scenario or travel mode asked of a study result is not in it.
+
+    The message lists the scenarios (or modes) the result has.
+
+    Examples
+    --------
+    >>> from centrereach.synthetic import synthetic_study
+    >>> synthetic_study(n_side=6, cells=2).run(progress=False).scenario("close-three", "walk")
+    Traceback (most recent call last):
+    ...
+    centrereach.errors.UnknownScenarioError: no scenario 'close-three' in this result; it has ...
     """
 
     __str__ = CentrereachError.__str__

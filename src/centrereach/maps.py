@@ -38,34 +38,40 @@ used by :mod:`centrereach.report` for its static maps.
 from __future__ import annotations
 
 import functools
-import html
 import itertools
-import json
 import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from centrereach.errors import DataFormatError, UnknownCentreError
+from centrereach._words import (
+    LOCATION_QUALITY,
+    MODE_WORDS,
+    SYNTHETIC_ATTRIBUTION,
+    SYNTHETIC_BANNER,
+    WEIGHT_LONG,
+    WEIGHT_WORDS,
+    decile_words,
+)
+from centrereach.metrics import DEFAULT_THRESHOLDS_MIN
 
 if TYPE_CHECKING:
     import folium
-
-    from centrereach.study import StudyResult
+    import geopandas as gpd
 
 __all__ = [
     "ATTRIBUTION",
     "CHANGE_EDGES_MIN",
     "SIMPLIFY_M",
     "Bins",
-    "area_table",
-    "centre_table",
+    "MapLabels",
+    "MapModel",
     "change_bins",
     "display_shapes",
     "fetch_offline_assets",
@@ -73,6 +79,7 @@ __all__ = [
     "impact_map",
     "layer_names",
     "map_filename",
+    "map_model",
     "save_map",
     "time_bins",
 ]
@@ -91,8 +98,6 @@ ATTRIBUTION: tuple[str, ...] = (
     "Contains National Statistics data © Crown copyright and database right",
     "Contains public sector information licensed under the Open Government Licence v3.0",
 )
-SYNTHETIC_BANNER = "SYNTHETIC DATA: invented for a demonstration, not a real place"
-SYNTHETIC_ATTRIBUTION = "Synthetic data: areas, people, roads and centres invented by centrereach"
 
 # ColorBrewer palettes (Cynthia Brewer, Penn State; Apache-2.0 licensed colour specifications).
 _YLGNBU = (
@@ -111,21 +116,6 @@ NO_DATA_COLOUR = "#d9d9d9"
 NO_ROUTE_COLOUR = "#3f3f3f"
 OPEN_COLOUR = "#1b7837"
 CLOSING_COLOUR = "#b2182b"
-
-MODE_WORDS = {"drive": "by car", "walk": "on foot"}
-WEIGHT_WORDS = {"children": "children", "population": "people", "under5": "under-fives"}
-WEIGHT_LONG = {
-    "children": "children aged 0 to 15",
-    "population": "people (all ages)",
-    "under5": "children aged under 5",
-}
-LOCATION_QUALITY = {
-    "settlement": "centre of the village, town or estate (about ±1 km)",
-    "street": "on the named street (about ±300 m)",
-    "postcode": "postcode centroid (about ±100 m)",
-    "synthetic": "invented",
-}
-EXACT_QUALITIES = frozenset({"exact", "address", "building", "uprn", "geocoded-address"})
 
 #: Marker shapes (inline SVG): open = green circle with a white centre; closing = red square
 #: with a white cross. Shape and colour both differ, so they read without colour.
@@ -147,6 +137,46 @@ MARKER_SVG = {
 MARKER_WORDS = {"open": "open in this scenario", "closing": "closes in this scenario"}
 
 _DEFAULT_TILES = "OpenStreetMap"
+
+
+@dataclass(frozen=True)
+class MapLabels:
+    """The words and settings a map needs besides its two tables.
+
+    Attributes
+    ----------
+    title
+        The study's title.
+    scenario_label
+        The scenario's label ("2024 decision").
+    mode
+        ``drive`` or ``walk`` (shown as "by car", "on foot").
+    weight
+        The column of the areas that counts people (``children``, ``population``, ``under5``).
+    thresholds_min
+        Class boundaries of the minutes layers (minutes).
+    baseline
+        The map shows every centre open (no "after" and "change" layers).
+    synthetic
+        The data are invented: a banner says so.
+    status_column
+        The centres file's status column, named in the centre popups.
+    imd_edition
+        The IoD edition (2019, 2025), named in the deprivation layer.
+    excluded
+        How many areas are not on the map (outside the road network).
+    """
+
+    title: str
+    scenario_label: str
+    mode: str
+    weight: str = "children"
+    thresholds_min: tuple[float, ...] = tuple(float(t) for t in DEFAULT_THRESHOLDS_MIN)
+    baseline: bool = False
+    synthetic: bool = False
+    status_column: str | None = None
+    imd_edition: int | None = None
+    excluded: int = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,129 +385,21 @@ def display_shapes(
     return gpd.GeoSeries(rounded, index=series.index, crs=4326)
 
 
-def _check(result: StudyResult, scenario: str, mode: str) -> None:
-    if scenario not in result.scenarios:
-        msg = f"no scenario {scenario!r}; the study has {', '.join(result.scenarios)}"
-        raise UnknownCentreError(msg)
-    modes = list(dict.fromkeys(result.areas["mode"]))
-    if mode not in modes:
-        msg = f"no mode {mode!r} in the results; the study has {', '.join(modes)}"
-        raise DataFormatError(msg)
-
-
-def _centre_names(result: StudyResult) -> dict[str, str]:
-    centres = result.centres
-    if "name" in getattr(centres, "columns", []):
-        return {str(k): str(v) for k, v in centres["name"].items()}
-    return {str(k): str(k) for k in centres.index}
-
-
-def status_column(result: StudyResult) -> str | None:
-    """The centres' status column (``[centres] status_column``, else one named ``status*``)."""
-    spec = result.study.centres_spec.get("status_column") if result.study.centres_spec else None
-    columns = [str(c) for c in getattr(result.centres, "columns", [])]
-    if spec and spec in columns:
-        return str(spec)
-    for column in columns:
-        if column.lower().startswith("status"):
-            return column
-    return None
-
-
-def area_table(result: StudyResult, *, scenario: str, mode: str) -> pd.DataFrame:
-    """One row per area for one scenario and mode, with centre names (index ``lsoa_code``).
-
-    Adds ``centre_name`` and ``baseline_centre_name`` to the rows of ``result.areas``.
-
-    >>> from centrereach.synthetic import synthetic_study
-    >>> r = synthetic_study(n_side=6, cells=2).run(progress=False)
-    >>> t = area_table(r, scenario="close-two", mode="walk")
-    >>> bool(t["centre_name"].str.endswith("Family Centre").all())
-    True
-    """
-    _check(result, scenario, mode)
-    a = result.areas
-    rows = a[(a["scenario"] == scenario) & (a["mode"] == mode)].set_index("lsoa_code")
-    names = _centre_names(result)
-    rows = rows.copy()
-    rows["centre_name"] = [names.get(str(c), str(c)) for c in rows["centre_id"]]
-    rows["baseline_centre_name"] = [names.get(str(c), str(c)) for c in rows["baseline_centre_id"]]
-    return rows
-
-
-def centre_table(result: StudyResult, *, scenario: str, mode: str) -> pd.DataFrame:
-    """The centres in one scenario and mode: open or closing, and who they serve.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``centre_id``; columns ``name``, ``kind`` (``open`` or ``closing``), ``status``
-        (the centres file's status column, or ""), ``location_quality``, ``approximate``
-        (bool), ``lon``, ``lat``, ``served_before`` and ``served_after`` (the study weight,
-        e.g. children, whose nearest centre it is with every centre open and in the
-        scenario; people).
-
-    Examples
-    --------
-    >>> from centrereach.synthetic import synthetic_study
-    >>> r = synthetic_study(n_side=6, cells=2).run(progress=False)
-    >>> t = centre_table(r, scenario="close-two", mode="drive")
-    >>> sorted(set(t["kind"]))
-    ['closing', 'open']
-    >>> bool((t["served_before"].sum() == t["served_after"].sum()))
-    True
-    """
-    _check(result, scenario, mode)
-    rows = area_table(result, scenario=scenario, mode=mode)
-    weight = rows[result.study.weight].fillna(0).astype(float)
-    before = weight.groupby(rows["baseline_centre_id"].astype(str)).sum()
-    after = weight.groupby(rows["centre_id"].astype(str)).sum()
-    centres = result.centres
-    points = centres.geometry.to_crs(4326) if centres.crs is not None else centres.geometry
-    closed = set(result.scenarios[scenario].closed_centres)
-    status = status_column(result)
-    quality = (
-        centres["location_quality"].astype(str)
-        if "location_quality" in centres.columns
-        else pd.Series("unknown", index=centres.index)
-    )
-    names = _centre_names(result)
-    ids = [str(c) for c in centres.index]
-    out = pd.DataFrame(
-        {
-            "name": [names[c] for c in ids],
-            "kind": ["closing" if c in closed else "open" for c in ids],
-            "status": centres[status].astype(str).to_numpy() if status else "",
-            "location_quality": quality.to_numpy(),
-            "approximate": [q.lower() not in EXACT_QUALITIES for q in quality],
-            "lon": points.x.to_numpy(),
-            "lat": points.y.to_numpy(),
-            "served_before": [float(before.get(c, 0.0)) for c in ids],
-            "served_after": [float(after.get(c, 0.0)) for c in ids],
-        },
-        index=pd.Index(ids, name="centre_id"),
-    )
-    return out
-
-
-def layer_names(result: StudyResult, *, scenario: str) -> dict[str, str]:
+def layer_names(labels: MapLabels) -> dict[str, str]:
     """The layer-control names of a map's area layers, by key (``after``, ``before``...).
 
-    >>> from centrereach.synthetic import synthetic_study
-    >>> r = synthetic_study(n_side=6, cells=2).run(progress=False)
-    >>> layer_names(r, scenario="close-two")["change"]
+    >>> layer_names(MapLabels("Synthshire", "Close two", "walk"))["change"]
     'Change in minutes'
+    >>> list(layer_names(MapLabels("Synthshire", "All open", "walk", baseline=True)))
+    ['before', 'imd']
     """
-    label = result.scenarios[scenario].label
-    edition = getattr(result.area_shapes, "attrs", {}).get("imd_edition")
-    imd = f"IMD {edition} decile" if isinstance(edition, int) else "IMD decile"
+    edition = labels.imd_edition
+    imd = f"IMD {edition} decile" if edition else "IMD decile"
     imd += " (1 = most deprived)"
-    from centrereach.scenarios import BASELINE
-
-    if scenario == BASELINE:
+    if labels.baseline:
         return {"before": "Minutes: all centres open", "imd": imd}
     return {
-        "after": f"Minutes after: {label}",
+        "after": f"Minutes after: {labels.scenario_label}",
         "before": "Minutes before: all centres open",
         "change": "Change in minutes",
         "imd": imd,
@@ -553,277 +475,301 @@ def deciles_of(rows: pd.DataFrame) -> np.ndarray:
     return pd.to_numeric(rows["imd_decile"], errors="coerce").to_numpy(dtype=float)
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _js(value: Any) -> str:
-    """JSON for a ``<script>`` element (compact; ``<``, ``>`` and ``&`` escaped)."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
-def _decile_text(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "no data"
-    d = int(value)
-    extra = " (most deprived 10%)" if d == 1 else " (least deprived 10%)" if d == 10 else ""
-    return f"{d}{extra}"
-
-
 # --------------------------------------------------------------------------------------------
-# the map
+# the map model: what a map shows, as plain Python data
 # --------------------------------------------------------------------------------------------
 
 
-def _features(
-    rows: pd.DataFrame,
-    shapes: Any,
+@dataclass(frozen=True)
+class LegendSection:
+    """One block of a map legend: a title, the area layers it explains, and its rows.
+
+    ``rows`` are ``(swatch, label)``: a swatch is a colour (``#rrggbb``) or a marker kind
+    (``open``, ``closing``). ``layers`` are the layer keys it belongs to (empty: always shown).
+    """
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+    layers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MapModel:
+    """Everything one impact map shows, before any HTML or JavaScript is written.
+
+    Tests and other renderers read this; :func:`impact_map` draws it with folium.
+
+    Attributes
+    ----------
+    title
+        The page title.
+    study_title, scenario_label, mode_words
+        The study's title, the scenario's label and the mode in words ("on foot").
+    intro
+        How to read the map.
+    features
+        A GeoJSON FeatureCollection of the areas: ``properties`` hold ``code``, the tooltip
+        (``tip``, HTML) and the fill colour per layer key (``fill``).
+    layers, default_layer
+        The area layers (key -> name in the layer control) and the one shown first.
+    legend
+        The legend blocks (:class:`LegendSection`).
+    markers
+        One dict per centre: ``id``, ``name``, ``kind`` (``open``/``closing``), ``lat``,
+        ``lon``, ``popup`` (HTML).
+    sources, notes
+        Attribution lines and notes (HTML-safe text).
+    banner
+        The synthetic-data banner, or "".
+    bounds
+        ``[[south, west], [north, east]]`` of the areas (degrees).
+    """
+
+    title: str
+    study_title: str
+    scenario_label: str
+    mode_words: str
+    intro: str
+    features: dict[str, Any]
+    layers: dict[str, str]
+    default_layer: str
+    legend: tuple[LegendSection, ...]
+    markers: list[dict[str, Any]]
+    sources: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    banner: str = ""
+    bounds: list[list[float]] = field(default_factory=list)
+
+
+def _bins(labels: MapLabels) -> dict[str, Bins]:
+    return {"time": time_bins(labels.thresholds_min), "change": change_bins(), "imd": imd_bins()}
+
+
+def map_model(
+    areas: gpd.GeoDataFrame,
+    centres: gpd.GeoDataFrame,
     *,
-    weight: str,
-    bins: Mapping[str, Bins],
-    baseline: bool,
-    scenario_label: str,
-) -> dict[str, Any]:
+    labels: MapLabels,
+    tiles: str | None = None,
+    shapes: gpd.GeoSeries | None = None,
+    simplify_m: float = SIMPLIFY_M,
+) -> MapModel:
+    """What the impact map of ``areas`` and ``centres`` shows (see :func:`impact_map`).
+
+    Parameters
+    ----------
+    areas
+        One row per area (index ``lsoa_code``) with ``time_min``, ``baseline_time_min``,
+        ``change_min`` (minutes), ``centre_name``, ``baseline_centre_name``, and optionally
+        ``lsoa_name``, ``lad_name``, ``imd_decile`` and the weight column; boundaries as the
+        geometry.
+    centres
+        One row per centre (index the centre id) with ``name``, ``kind`` (``open`` or
+        ``closing``), ``location_quality``, ``approximate`` (bool), ``served_before`` and
+        ``served_after`` (people), optionally ``status`` and ``location_evidence``; points as
+        the geometry.
+    labels
+        The words (:class:`MapLabels`).
+    tiles
+        The basemap, if any (only changes what the sources box says).
+    shapes
+        Ready display shapes (:func:`display_shapes`) to reuse across maps.
+    simplify_m
+        Display simplification (metres) when ``shapes`` is not given.
+
+    Examples
+    --------
+    >>> from centrereach.synthetic import synthetic_study
+    >>> r = synthetic_study(n_side=6, cells=2).run(progress=False)
+    >>> model = map_model(r.scenario("close-two", "walk"), r.centre_table("close-two", "walk"),
+    ...                   labels=r.map_labels("close-two", "walk"))
+    >>> len(model.features["features"]), sorted({m["kind"] for m in model.markers})
+    (4, ['closing', 'open'])
+    """
     from shapely.geometry import mapping
 
-    weight_word = WEIGHT_LONG.get(weight, weight)
+    from centrereach._templates import render
+
+    if shapes is None:
+        shapes = display_shapes(areas.geometry, simplify_m=simplify_m)
+    bins = _bins(labels)
+    names = layer_names(labels)
+    default = "before" if labels.baseline else "after"
+    weight_long = WEIGHT_LONG.get(labels.weight, labels.weight)
     classes = {
-        "after": bins["time"].classify(rows["time_min"]),
-        "before": bins["time"].classify(rows["baseline_time_min"]),
-        "change": bins["change"].classify(rows["change_min"]),
-        "imd": bins["imd"].classify(deciles_of(rows)),
+        "after": bins["time"].classify(areas["time_min"]),
+        "before": bins["time"].classify(areas["baseline_time_min"]),
+        "change": bins["change"].classify(areas["change_min"]),
+        "imd": bins["imd"].classify(deciles_of(areas)),
     }
     which = {"after": "time", "before": "time", "change": "change", "imd": "imd"}
     features = []
-    for i, (code, row) in enumerate(rows.iterrows()):
+    for i, (code, row) in enumerate(areas.iterrows()):
         geom = shapes.get(code)
         if geom is None or geom.is_empty:
             continue
-        name = row.get("lsoa_name") or code
-        lines = [
-            f"<b>{_e(name)}</b> <span class='cr-code'>{_e(code)}</span>",
-            f"District: {_e(row.get('lad_name', '') or 'not known')}",
-            f"IMD decile: {_e(_decile_text(row.get('imd_decile')))}",
-            f"{_e(weight_word.capitalize())}: {_e(fmt_count(row.get(weight, float('nan'))))}",
-        ]
-        if baseline:
-            lines.append(
-                f"Minutes: <b>{_e(fmt_min(row['baseline_time_min']))}</b> to "
-                f"{_e(row['baseline_centre_name'])}"
-            )
-        else:
-            lines += [
-                f"Before (all centres open): <b>{_e(fmt_min(row['baseline_time_min']))}</b> "
-                f"to {_e(row['baseline_centre_name'])}",
-                f"After ({_e(scenario_label)}): <b>{_e(fmt_min(row['time_min']))}</b> "
-                f"to {_e(row['centre_name'])}",
-                f"Change: <b>{_e(fmt_change(row['change_min']))}</b>",
-            ]
-        fills = {k: bins[which[k]].colour_of(int(classes[k][i])) for k in classes}
+        tip = render(
+            "maps/tooltip.html.j2",
+            code=str(code),
+            name=row.get("lsoa_name") or code,
+            district=row.get("lad_name", "") or "not known",
+            decile=decile_words(row.get("imd_decile")),
+            weight=weight_long.capitalize(),
+            people=fmt_count(row.get(labels.weight, float("nan"))),
+            baseline=labels.baseline,
+            scenario=labels.scenario_label,
+            before=fmt_min(row["baseline_time_min"]),
+            before_centre=row["baseline_centre_name"],
+            after=fmt_min(row["time_min"]),
+            after_centre=row["centre_name"],
+            change=fmt_change(row["change_min"]),
+        )
         features.append(
             {
                 "type": "Feature",
                 "id": str(code),
-                "properties": {"code": str(code), "tip": "<br>".join(lines), "fill": fills},
+                "properties": {
+                    "code": str(code),
+                    "tip": str(tip),
+                    "fill": {k: bins[which[k]].colour_of(int(classes[k][i])) for k in classes},
+                },
                 "geometry": mapping(geom),
             }
         )
-    return {"type": "FeatureCollection", "features": features}
+    legend = [LegendSection(bins["time"].title, tuple(bins["time"].legend()),
+                            tuple(k for k in ("after", "before") if k in names))]  # fmt: skip
+    if "change" in names:
+        legend.append(LegendSection(bins["change"].title, tuple(bins["change"].legend()),
+                                    ("change",)))  # fmt: skip
+    imd_rows = (*bins["imd"].legend(), (NO_DATA_COLOUR, "no data"))
+    legend.append(LegendSection(bins["imd"].title, imd_rows, ("imd",)))
+    kinds = ["open", *(["closing"] if (centres["kind"] == "closing").any() else [])]
+    legend.append(LegendSection("Centres", tuple((k, f"Centre {MARKER_WORDS[k]}") for k in kinds)))
+    sources = [SYNTHETIC_ATTRIBUTION + "."] if labels.synthetic else [a + "." for a in ATTRIBUTION]
+    sources.append(
+        "Basemap: see the credit at the bottom right."
+        if tiles
+        else "No basemap: area outlines only."
+    )
+    notes = []
+    approx = centres[centres["approximate"].astype(bool)]
+    if len(approx):
+        kinds_q = sorted(set(approx["location_quality"].astype(str).str.lower()))
+        described = "; ".join(f"{k}: {LOCATION_QUALITY.get(k, k)}" for k in kinds_q)
+        notes.append(
+            f"Centre locations are approximate for {len(approx)} of {len(centres)} centres "
+            f"({described}). A marker shows roughly where a centre is, not its door; travel "
+            "times to it carry the same uncertainty."
+        )
+    if labels.excluded:
+        notes.append(
+            f"{labels.excluded} area(s) are not on the map: outside the road network "
+            "(see the report)."
+        )
+    present = shapes.loc[[c for c in areas.index if c in shapes.index]]
+    minx, miny, maxx, maxy = (float(v) for v in present.total_bounds)
+    mode_word = MODE_WORDS.get(labels.mode, labels.mode)
+    return MapModel(
+        title=f"{labels.title}: {labels.scenario_label}, {mode_word}",
+        study_title=labels.title,
+        scenario_label=labels.scenario_label,
+        mode_words=mode_word,
+        intro=(
+            f"Minutes to the nearest open centre for {weight_long} in each area. Choose a "
+            "layer at the top right; hover over an area for its figures; click a centre."
+        ),
+        features={"type": "FeatureCollection", "features": features},
+        layers=names,
+        default_layer=default,
+        legend=tuple(legend),
+        markers=_centre_markers(centres, labels),
+        sources=tuple(sources),
+        notes=tuple(notes),
+        banner=SYNTHETIC_BANNER if labels.synthetic else "",
+        bounds=[[miny, minx], [maxy, maxx]],
+    )
 
 
-_CSS = """
-.cr-box{background:rgba(255,255,255,.94);padding:6px 9px;border-radius:5px;
- box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.35 system-ui,-apple-system,"Segoe UI",
- Roboto,Arial,sans-serif;color:#1a1a1a;max-width:330px}
-.cr-title h1{font-size:15px;margin:0 0 3px;line-height:1.25}
-.cr-title p{margin:0}
-.cr-legend h2{font-size:12px;margin:4px 0 3px}
-.cr-row{display:flex;align-items:center;gap:6px;margin:1px 0}
-.cr-swatch{width:20px;height:12px;border:1px solid #666;flex:none}
-.cr-legend svg{flex:none;width:18px;height:18px}
-.cr-sources{font-size:10.5px;max-width:390px;color:#333}
-.cr-sources p{margin:1px 0}
-.cr-note{border-left:5px solid #e08214;max-width:360px}
-.cr-banner{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1001;
- background:#b00020;color:#fff;font:bold 15px/1.3 system-ui,Arial,sans-serif;
- padding:6px 16px;border-radius:4px;letter-spacing:.04em;pointer-events:none;
- box-shadow:0 1px 6px rgba(0,0,0,.4);white-space:nowrap}
-.cr-code{color:#555;font-size:11px}
-.cr-centre-icon{background:none;border:none}
-.leaflet-tooltip{font:12px/1.35 system-ui,Arial,sans-serif}
-.leaflet-control-layers-base label,.leaflet-control-layers-overlays label{font-size:12px}
-.leaflet-container{background:#f4f4f2}
-@media (max-width:700px){.cr-sources,.cr-note{display:none}}
-"""
+def _centre_markers(centres: gpd.GeoDataFrame, labels: MapLabels) -> list[dict[str, Any]]:
+    """One marker per centre: position, shape, and a popup with whom it serves."""
+    from centrereach._templates import render
+
+    weight_word = WEIGHT_WORDS.get(labels.weight, labels.weight)
+    points = centres.geometry.to_crs(4326) if centres.crs is not None else centres.geometry
+    markers = []
+    for (cid, c), point in zip(centres.iterrows(), points, strict=True):
+        kind = str(c["kind"])
+        quality = str(c["location_quality"]).lower()
+        popup = render(
+            "maps/popup.html.j2",
+            name=c["name"],
+            status_column=labels.status_column,
+            status=c.get("status", ""),
+            kind_words=MARKER_WORDS[kind],
+            location=LOCATION_QUALITY.get(quality, quality) if c["approximate"] else "exact",
+            evidence=c.get("location_evidence", "") or "",
+            baseline=labels.baseline,
+            weight=weight_word,
+            before=fmt_count(c["served_before"]),
+            after=fmt_count(c["served_after"]),
+        )
+        markers.append(
+            {
+                "id": str(cid),
+                "name": str(c["name"]),
+                "kind": kind,
+                "lat": round(float(point.y), COORD_DECIMALS),
+                "lon": round(float(point.x), COORD_DECIMALS),
+                "popup": str(popup),
+            }
+        )
+    return markers
 
 
-def _macro(template: str, **attrs: Any) -> Any:
-    """A branca MacroElement with an instance template and attributes."""
+# --------------------------------------------------------------------------------------------
+# the folium map
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _script(name: str) -> str:
+    """A map script template (``templates/maps/NAME.js.j2``): folium renders it."""
+    from importlib.resources import files
+
+    return (files("centrereach") / "templates" / "maps" / f"{name}.js.j2").read_text("utf-8")
+
+
+def _macro(name: str, **attrs: Any) -> Any:
+    """A branca MacroElement drawn by our script template ``name``."""
     from branca.element import MacroElement
     from folium.template import Template
 
     element = MacroElement()
     element._name = attrs.pop("_name", "CentrereachElement")
-    element._template = Template(template)
+    element._template = Template(_script(name))
     for key, value in attrs.items():
         setattr(element, key, value)
     return element
 
 
-_CONTROL_JS = """
-{% macro script(this, kwargs) %}
-(function () {
-  var control = L.control({position: {{ this.position|tojson }}});
-  control.onAdd = function () {
-    var div = L.DomUtil.create('div', {{ this.css_class|tojson }});
-    div.innerHTML = {{ this.html_json }};
-    L.DomEvent.disableClickPropagation(div);
-    L.DomEvent.disableScrollPropagation(div);
-    return div;
-  };
-  control.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-"""
+def _layer(name: str, script: str, *, overlay: bool, show: bool = True, **attrs: Any) -> Any:
+    """A folium Layer (so the layer control lists it) drawn by our own script template."""
+    from folium.map import Layer
+    from folium.template import Template
+
+    layer = Layer(name=name, overlay=overlay, control=True, show=show)
+    layer._name = "AreaLayer" if not overlay else "Centres"
+    layer._template = Template(_script(script))
+    for key, value in attrs.items():
+        setattr(layer, key, value)
+    return layer
 
 
 def _control(position: str, css_class: str, inner_html: str) -> Any:
-    return _macro(
-        _CONTROL_JS,
-        _name="CentrereachControl",
-        position=position,
-        css_class=css_class,
-        html_json=_js(inner_html),
-    )
+    from centrereach._templates import script_json
 
-
-def _legend_html(
-    bins: Mapping[str, Bins], keys: Sequence[str], *, closing: bool, show_change: bool
-) -> str:
-    parts = []
-
-    def block(layers: str, b: Bins, *, extra: Sequence[tuple[str, str]] = ()) -> None:
-        rows = "".join(
-            f'<div class="cr-row"><span class="cr-swatch" style="background:{c}"></span>'
-            f"<span>{_e(label)}</span></div>"
-            for c, label in [*b.legend(), *extra]
-        )
-        parts.append(f'<section data-cr-layers="{layers}"><h2>{_e(b.title)}</h2>{rows}</section>')
-
-    time_layers = " ".join(k for k in ("after", "before") if k in keys)
-    block(time_layers, bins["time"])
-    if show_change:
-        block("change", bins["change"])
-    block("imd", bins["imd"], extra=[(NO_DATA_COLOUR, "no data")])
-    markers = [("open", MARKER_WORDS["open"])]
-    if closing:
-        markers.append(("closing", MARKER_WORDS["closing"]))
-    rows = "".join(
-        f'<div class="cr-row">{MARKER_SVG[k]}<span>Centre {_e(w)}</span></div>' for k, w in markers
-    )
-    parts.append(f"<section><h2>Centres</h2>{rows}</section>")
-    return "".join(parts)
-
-
-def _sources_html(result: StudyResult, *, tiles: str | None) -> str:
-    lines = []
-    if result.study.synthetic:
-        lines.append(SYNTHETIC_ATTRIBUTION + ".")
-    else:
-        lines += [_e(a) + "." for a in ATTRIBUTION]
-    if tiles:
-        lines.append("Basemap: see the credit at the bottom right.")
-    else:
-        lines.append("No basemap: area outlines only.")
-    return "<b>Sources</b>" + "".join(f"<p>{line}</p>" for line in lines)
-
-
-def _notes_html(result: StudyResult, centres: pd.DataFrame) -> str:
-    notes = []
-    approx = centres[centres["approximate"]]
-    if len(approx):
-        kinds = sorted(set(approx["location_quality"].str.lower()))
-        described = "; ".join(f"{k}: {LOCATION_QUALITY.get(k, k)}" for k in kinds)
-        notes.append(
-            f"<b>Centre locations are approximate</b> for {len(approx)} of {len(centres)} "
-            f"centres ({_e(described)}). A marker shows roughly where a centre is, not its "
-            "door; travel times to it carry the same uncertainty."
-        )
-    if result.excluded:
-        notes.append(
-            f"{len(result.excluded)} area(s) are not on the map: outside the road network "
-            "(see the report)."
-        )
-    return "".join(f"<p style='margin:2px 0'>{n}</p>" for n in notes)
-
-
-_DATA_JS = """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = {{ this.data_json }};
-{% endmacro %}
-"""
-
-_AREA_LAYER_JS = """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.geoJson({{ this.data_name }}, {
-  crKey: {{ this.key|tojson }},
-  style: function (f) {
-    return {fillColor: f.properties.fill[{{ this.key|tojson }}], fillOpacity: {{ this.opacity }},
-            color: "#4d4d4d", weight: 0.6, opacity: 0.9};
-  },
-  onEachFeature: function (f, layer) {
-    layer.bindTooltip(f.properties.tip, {sticky: true, direction: "top", opacity: 0.95});
-    layer.on("mouseover", function () {
-      layer.setStyle({weight: 2.5, color: "#000"});
-      layer.bringToFront();
-    });
-    layer.on("mouseout", function () { {{ this.get_name() }}.resetStyle(layer); });
-  }
-});
-{% endmacro %}
-"""
-
-_CENTRES_JS = """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.featureGroup();
-{{ this.centres_json }}.forEach(function (c) {
-  L.marker([c.lat, c.lon], {
-    icon: L.divIcon({html: c.icon, className: "cr-centre-icon cr-centre-" + c.kind,
-                     iconSize: [24, 24], iconAnchor: [12, 12], popupAnchor: [0, -10]}),
-    title: c.name, alt: c.name, keyboard: true,
-    zIndexOffset: c.kind === "closing" ? 1000 : 0
-  }).bindPopup(c.popup, {maxWidth: 320}).addTo({{ this.get_name() }});
-});
-{% endmacro %}
-"""
-
-_REGISTRY_JS = """
-{% macro script(this, kwargs) %}
-(function () {
-  var map = {{ this.map_name }};
-  // no animation, so the areas are drawn for the final view at once
-  map.fitBounds({{ this.bounds_json }}, {animate: false, padding: [10, 10]});
-  var layers = { {%- for key, name in this.layers.items() %}{{ key|tojson }}: {{ name }},{% endfor %} };
-  function showLegend(key) {
-    map.getContainer().querySelectorAll("[data-cr-layers]").forEach(function (el) {
-      el.style.display = el.getAttribute("data-cr-layers").split(" ").indexOf(key) >= 0 ? "" : "none";
-    });
-  }
-  map.on("baselayerchange", function (e) { showLegend(e.layer.options.crKey); });
-  showLegend({{ this.default|tojson }});
-  window.centrereach = window.centrereach || {maps: []};
-  window.centrereach.maps.push({map: map, layers: layers, names: {{ this.names_json }},
-                                areas: {{ this.n_areas }}, centres: {{ this.centres_name }}});
-})();
-{% endmacro %}
-"""  # noqa: E501
+    return _macro("control", _name="CentrereachControl", position=position,
+                  css_class=css_class, html_json=script_json(inner_html))  # fmt: skip
 
 
 @functools.cache
@@ -895,28 +841,39 @@ def _offline_urls() -> list[str]:
     return [js, css]
 
 
+def _offline_urls() -> list[str]:
+    import folium
+
+    js = dict(folium.Map.default_js)["leaflet"]
+    css = dict(folium.Map.default_css)["leaflet_css"]
+    return [js, css]
+
+
 def impact_map(
-    result: StudyResult,
+    areas: gpd.GeoDataFrame,
+    centres: gpd.GeoDataFrame,
     *,
-    scenario: str,
-    mode: str,
+    labels: MapLabels,
+    m: folium.Map | None = None,
     offline: bool = False,
     tiles: str | None = "auto",
     simplify_m: float = SIMPLIFY_M,
-    shapes: Any = None,
+    shapes: gpd.GeoSeries | None = None,
     assets_dir: str | os.PathLike[str] | None = None,
     fetch_assets: bool = True,
 ) -> folium.Map:
     """An interactive map of one scenario and travel mode (see the module docstring).
 
+    The usual way in is :meth:`centrereach.StudyResult.explore`, which passes a result's
+    tables; any GeoDataFrames with the columns of :func:`map_model` work.
+
     Parameters
     ----------
-    result
-        A study result (:meth:`centrereach.study.Study.run`).
-    scenario
-        Scenario name; ``"baseline"`` draws the minutes with every centre open and deprivation.
-    mode
-        ``"drive"`` or ``"walk"``.
+    areas, centres, labels
+        What to draw (see :func:`map_model`).
+    m
+        An existing :class:`folium.Map` to draw onto; the layers, legend and boxes are added
+        to it, and its layer control is left to you. ``offline`` does not apply then.
     offline
         Inline Leaflet's JavaScript and CSS so the file opens with no internet; the basemap is
         then left out (unless ``tiles`` names one) and areas are drawn with their outlines.
@@ -939,8 +896,6 @@ def impact_map(
 
     Raises
     ------
-    centrereach.errors.UnknownCentreError
-        An unknown scenario.
     centrereach.errors.DataNotFoundError
         ``offline=True`` and Leaflet's files are neither cached nor fetchable (the message
         gives the commands that get them).
@@ -949,18 +904,18 @@ def impact_map(
     --------
     >>> from centrereach.synthetic import synthetic_study
     >>> r = synthetic_study(n_side=6, cells=2).run(progress=False)
-    >>> m = impact_map(r, scenario="close-two", mode="drive")
+    >>> m = impact_map(r.scenario("close-two", "drive"), r.centre_table("close-two", "drive"),
+    ...                labels=r.map_labels("close-two", "drive"))
     >>> page = m.get_root().render()
     >>> "Minutes after: Close the two" in page and "SYNTHETIC DATA" in page
     True
     """
     import folium
 
-    from centrereach.scenarios import BASELINE
+    from centrereach._templates import environment, script_json
 
-    _check(result, scenario, mode)
     assets: dict[str, str] = {}
-    if offline:
+    if offline and m is None:
         from centrereach import _assets
 
         assets = _assets.load_assets(
@@ -970,38 +925,27 @@ def impact_map(
         )
     if tiles == "auto":
         tiles = None if offline else _DEFAULT_TILES
-    baseline = scenario == BASELINE
-    study = result.study
-    label = result.scenarios[scenario].label
-    rows = area_table(result, scenario=scenario, mode=mode)
-    if shapes is None:
-        shapes = display_shapes(result.area_shapes, simplify_m=simplify_m)
-    bins = {"time": time_bins(study.thresholds_min), "change": change_bins(), "imd": imd_bins()}
-    collection = _features(
-        rows, shapes, weight=study.weight, bins=bins, baseline=baseline, scenario_label=label
-    )
-    centres = centre_table(result, scenario=scenario, mode=mode)
-
-    minx, miny, maxx, maxy = shapes.loc[[c for c in rows.index if c in shapes.index]].total_bounds
-    fmap = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=11,
-        tiles=None,
-        control_scale=True,
-        prefer_canvas=False,
-        zoom_snap=0.25,
-    )
-    title = f"{study.title}: {label}, {MODE_WORDS.get(mode, mode)}"
-    if offline:
-        js, css = _offline_urls()
-        fmap.default_js = [("leaflet", js)]
-        fmap.default_css = [("leaflet_css", css)]
-        _inline_figure_class()(assets, title=title).add_child(fmap)
-    else:
-        setattr(fmap.get_root(), "title", title)  # noqa: B010 - branca's Figure has a title
-    fmap.add_child(
-        _macro("{% macro header(this, kwargs) %}<style>" + _CSS + "</style>{% endmacro %}")
-    )
+    model = map_model(areas, centres, labels=labels, tiles=tiles, shapes=shapes,
+                      simplify_m=simplify_m)  # fmt: skip
+    fmap = m
+    if fmap is None:
+        (south, west), (north, east) = model.bounds
+        fmap = folium.Map(
+            location=[(south + north) / 2, (west + east) / 2],
+            zoom_start=11,
+            tiles=None,
+            control_scale=True,
+            prefer_canvas=False,
+            zoom_snap=0.25,
+        )
+        if offline:
+            js, css = _offline_urls()
+            fmap.default_js = [("leaflet", js)]
+            fmap.default_css = [("leaflet_css", css)]
+            _inline_figure_class()(assets, title=model.title).add_child(fmap)
+        else:
+            setattr(fmap.get_root(), "title", model.title)  # noqa: B010 - branca Figure's title
+    fmap.add_child(_macro("style"))
     if tiles:
         folium.TileLayer(
             tiles,
@@ -1012,107 +956,45 @@ def impact_map(
             # over HTTP; a page opened from a file sends none).
             referrer_policy="strict-origin-when-cross-origin",
         ).add_to(fmap)
-
-    names = layer_names(result, scenario=scenario)
-    default = "before" if baseline else "after"
-    data = _macro(_DATA_JS, _name="AreaData", data_json=_js(collection))
+    data = _macro("data", _name="AreaData", data_json=script_json(model.features))
     fmap.add_child(data)
     layer_vars: dict[str, str] = {}
-    for key, name in names.items():
-        layer = _layer(
-            name,
-            _AREA_LAYER_JS,
-            overlay=False,
-            show=key == default,
-            key=key,
-            data_name=data.get_name(),
-            opacity=0.72 if tiles else 0.92,
-        )
+    for key, name in model.layers.items():
+        layer = _layer(name, "area_layer", overlay=False, show=key == model.default_layer,
+                       key=key, data_name=data.get_name(),
+                       opacity=0.72 if tiles else 0.92)  # fmt: skip
         fmap.add_child(layer)
         layer_vars[key] = layer.get_name()
-    markers = _centre_markers(result, centres, baseline=baseline)
-    centre_layer = _layer("Centres", _CENTRES_JS, overlay=True, centres_json=_js(markers))
+    markers = [{**mk, "icon": MARKER_SVG[mk["kind"]]} for mk in model.markers]
+    centre_layer = _layer("Centres", "centres", overlay=True, centres_json=script_json(markers))
     fmap.add_child(centre_layer)
-
-    weight_long = WEIGHT_LONG.get(study.weight, study.weight)
-    title_html = (
-        f"<h1>{_e(study.title)}</h1><p><b>{_e(label)}</b>, {_e(MODE_WORDS.get(mode, mode))}.</p>"
-        f"<p>Minutes to the nearest open centre for {_e(weight_long)} in each area. Choose a "
-        "layer at the top right; hover over an area for its figures; click a centre.</p>"
-    )
-    closing = bool((centres["kind"] == "closing").any())
-    legend = _legend_html(bins, list(names), closing=closing, show_change="change" in names)
-    fmap.add_child(_control("topleft", "cr-box cr-title", title_html))
-    fmap.add_child(_control("bottomright", "cr-box cr-legend", legend))
-    fmap.add_child(_control("bottomleft", "cr-box cr-sources", _sources_html(result, tiles=tiles)))
-    notes = _notes_html(result, centres)
-    if notes:
-        fmap.add_child(_control("bottomleft", "cr-box cr-note", notes))
-    if study.synthetic:
-        banner = f"<div class='cr-banner' role='alert'>{_e(SYNTHETIC_BANNER)}</div>"
-        fmap.add_child(_macro("{% macro html(this, kwargs) %}" + banner + "{% endmacro %}"))
-    folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
+    boxes: Any = environment().get_template("maps/boxes.html.j2").module  # its macros
+    for position, css_class, inner in (
+        ("topleft", "cr-box cr-title", boxes.title(model)),
+        ("bottomright", "cr-box cr-legend", boxes.legend(model, MARKER_SVG)),
+        ("bottomleft", "cr-box cr-sources", boxes.sources(model)),
+        ("bottomleft", "cr-box cr-note", boxes.notes(model)),
+    ):
+        if str(inner).strip():
+            fmap.add_child(_control(position, css_class, str(inner).strip()))
+    if model.banner:
+        fmap.add_child(_macro("banner", banner=model.banner))
+    if m is None:
+        folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
     fmap.add_child(
         _macro(
-            _REGISTRY_JS,
+            "registry",
             _name="Registry",
             map_name=fmap.get_name(),
             layers=layer_vars,
-            names_json=_js(names),
-            n_areas=len(collection["features"]),
-            default=default,
+            names_json=script_json(model.layers),
+            n_areas=len(model.features["features"]),
+            default=model.default_layer,
             centres_name=centre_layer.get_name(),
-            bounds_json=_js([[miny, minx], [maxy, maxx]]),
+            bounds_json=script_json(model.bounds),
         )
     )
     return fmap
-
-
-def _layer(name: str, template: str, *, overlay: bool, show: bool = True, **attrs: Any) -> Any:
-    """A folium Layer (so the layer control lists it) drawn by our own template."""
-    from folium.map import Layer
-    from folium.template import Template
-
-    layer = Layer(name=name, overlay=overlay, control=True, show=show)
-    layer._name = "AreaLayer" if not overlay else "Centres"
-    layer._template = Template(template)
-    for key, value in attrs.items():
-        setattr(layer, key, value)
-    return layer
-
-
-def _centre_markers(
-    result: StudyResult, centres: pd.DataFrame, *, baseline: bool
-) -> list[dict[str, Any]]:
-    """One marker per centre: position, shape, and a popup with whom it serves."""
-    weight_word = WEIGHT_WORDS.get(result.study.weight, result.study.weight)
-    status = status_column(result)
-    markers = []
-    for cid, c in centres.iterrows():
-        kind = str(c["kind"])
-        popup = [f"<b>{_e(c['name'])}</b>", f"In this map: <b>{_e(MARKER_WORDS[kind])}</b>"]
-        if status and c["status"]:
-            popup.append(f"Status in the centres file ({_e(status)}): {_e(c['status'])}")
-        quality = str(c["location_quality"]).lower()
-        where = LOCATION_QUALITY.get(quality, quality) if c["approximate"] else "exact"
-        popup.append(f"Location: {_e(where)}")
-        before, after = fmt_count(c["served_before"]), fmt_count(c["served_after"])
-        if baseline:
-            popup.append(f"Nearest centre for {before} {_e(weight_word)}")
-        else:
-            popup.append(f"Nearest centre for {_e(weight_word)}: {before} before, {after} after")
-        markers.append(
-            {
-                "id": str(cid),
-                "name": str(c["name"]),
-                "kind": kind,
-                "lat": round(float(c["lat"]), COORD_DECIMALS),
-                "lon": round(float(c["lon"]), COORD_DECIMALS),
-                "icon": MARKER_SVG[kind],
-                "popup": "<br>".join(popup),
-            }
-        )
-    return markers
 
 
 def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:

@@ -180,7 +180,7 @@ def summary_table(
     weight: str = "children",
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
 ) -> pd.DataFrame:
-    """Summarise per-area times by scenario, mode and IMD decile (plus ``imd_decile = "all"``).
+    """Summarise per-area times by scenario, mode and IMD decile, and over all areas.
 
     Parameters
     ----------
@@ -196,8 +196,10 @@ def summary_table(
     Returns
     -------
     pandas.DataFrame
-        One row per scenario x mode x decile; times in minutes, ``within_*_pct`` in percent of
-        the weight, ``newly_beyond_*`` and ``unreachable`` in people (of the weight column).
+        One row per scenario x mode x decile (``group = "decile"``, ``imd_decile`` 1-10, a
+        nullable integer) and one per scenario x mode over all areas (``group = "all"``,
+        ``imd_decile`` missing); times in minutes, ``within_*_pct`` in percent of the weight,
+        ``newly_beyond_*`` and ``unreachable`` in people (of the weight column).
 
     Examples
     --------
@@ -206,11 +208,11 @@ def summary_table(
     ...                      "time_min": [20.0, 10.0, 5.0], "baseline_time_min": [10.0, 10.0, 5.0],
     ...                      "children": [100, 300, 50], "population": [500, 900, 300]})
     >>> s = summary_table(rows, thresholds=(15,))
-    >>> s[["imd_decile", "mean_time_min", "within_15_pct", "newly_beyond_15"]]
-      imd_decile  mean_time_min  within_15_pct  newly_beyond_15
-    0          1      12.500000      75.000000            100.0
-    1          2       5.000000     100.000000              0.0
-    2        all      11.666667      77.777778            100.0
+    >>> s[["group", "imd_decile", "mean_time_min", "within_15_pct", "newly_beyond_15"]]
+        group  imd_decile  mean_time_min  within_15_pct  newly_beyond_15
+    0  decile           1      12.500000      75.000000            100.0
+    1  decile           2       5.000000     100.000000              0.0
+    2     all        <NA>      11.666667      77.777778            100.0
     """
     if weight not in areas.columns:
         from centrereach.errors import MissingColumnError
@@ -225,11 +227,16 @@ def summary_table(
         for decile in deciles:
             group = part[part["imd_decile"] == decile]
             stats = _group_stats(group, weight=weight, thresholds=thresholds)
-            rows.append({"scenario": scenario, "mode": mode, "imd_decile": str(decile), **stats})
+            rows.append(
+                {"scenario": scenario, "mode": mode, "group": "decile", "imd_decile": decile}
+                | stats
+            )
         stats = _group_stats(part, weight=weight, thresholds=thresholds)
-        rows.append({"scenario": scenario, "mode": mode, "imd_decile": "all", **stats})
+        rows.append(
+            {"scenario": scenario, "mode": mode, "group": "all", "imd_decile": None} | stats
+        )
     out = pd.DataFrame(rows)
-    out.attrs["weight"] = weight
+    out["imd_decile"] = out["imd_decile"].astype("Int64")
     return out
 
 

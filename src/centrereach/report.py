@@ -19,49 +19,56 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from centrereach import sources as registry
 from centrereach._io import write_text_atomic
-from centrereach.maps import (
-    ATTRIBUTION,
-    CLOSING_COLOUR,
+from centrereach._words import (
     LOCATION_QUALITY,
+    MODE_TITLES,
     MODE_WORDS,
-    OPEN_COLOUR,
     SYNTHETIC_ATTRIBUTION,
     SYNTHETIC_BANNER,
     WEIGHT_LONG,
+    WEIGHT_SINGULAR,
     WEIGHT_WORDS,
+)
+from centrereach.maps import (
+    ATTRIBUTION,
+    CLOSING_COLOUR,
+    OPEN_COLOUR,
     Bins,
-    _e,
-    area_table,
-    centre_table,
     change_bins,
     deciles_of,
+    display_shapes,
     fmt_change,
     fmt_count,
     fmt_min,
     imd_bins,
+    impact_map,
     map_filename,
+    save_map,
 )
+from centrereach.results import StudyResult
 from centrereach.scenarios import BASELINE
+from centrereach.traveltime import ACCESS_SPEED_KPH
 
-if TYPE_CHECKING:
-    from centrereach.study import StudyResult
-
-__all__ = ["build_report", "write_outputs", "write_report"]
+__all__ = ["build_report", "write_report", "write_report_and_maps"]
 
 _BEFORE_COLOUR = "#9ecae1"
 _AFTER_COLOUR = "#08519c"
-_MODE_TITLES = {"drive": "By car", "walk": "On foot"}
-_SINGULAR = {"children": "child", "population": "person", "under5": "under-five"}
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +214,7 @@ class _StaticMaps:
         import geopandas as gpd
         import shapely
 
-        shapes = result.area_shapes.geometry
+        shapes = result.areas.geometry
         if shapes.crs is None:
             shapes = shapes.set_crs(4326)
         projected = shapes.to_crs(27700)
@@ -372,12 +379,6 @@ def _pct(value: float) -> str:
     return "n/a " if not math.isfinite(value) else f"{value:.0f}%"
 
 
-def _summary_row(result: StudyResult, scenario: str, mode: str, decile: str) -> pd.Series | None:
-    s = result.summary
-    part = s[(s["scenario"] == scenario) & (s["mode"] == mode) & (s["imd_decile"] == decile)]
-    return part.iloc[0] if len(part) else None
-
-
 def _rises(before: float, after: float) -> str:
     if not (math.isfinite(before) and math.isfinite(after)):
         return f"changes from {fmt_min(before)} to {fmt_min(after)}"
@@ -390,60 +391,57 @@ def _rises(before: float, after: float) -> str:
 
 def _headline_items(result: StudyResult, scenario: str, mode: str) -> list[str]:
     h = result.headline(scenario, mode)
-    weight = result.study.weight
+    weight = result.weight
     word = WEIGHT_WORDS.get(weight, weight)
     mode_word = MODE_WORDS.get(mode, mode)
-    rows = area_table(result, scenario=scenario, mode=mode)
+    rows = result.scenario(scenario, mode)
     total = float(rows[weight].fillna(0).sum())
     items = [
         f"For the {fmt_count(total)} {_e(WEIGHT_LONG.get(weight, weight))} in the study area, "
         f"the average journey {mode_word} to the nearest open centre "
-        f"{_rises(h['all_before_min'], h['all_after_min'])}.",
+        f"{_rises(h.all_before_min, h.all_after_min)}.",
         (
-            f"<b>{fmt_count(h['newly_beyond'])} {word}</b> who live within "
-            f"{h['threshold_min']:g} minutes of a centre today would live more than "
-            f"{h['threshold_min']:g} minutes away."
-            if h["newly_beyond"] > 0
-            else f"No {_SINGULAR.get(weight, 'person')} who lives within "
-            f"{h['threshold_min']:g} minutes of a centre today would be pushed beyond "
-            f"{h['threshold_min']:g} minutes."
+            f"<b>{fmt_count(h.newly_beyond)} {word}</b> who live within "
+            f"{h.threshold_min:g} minutes of a centre today would live more than "
+            f"{h.threshold_min:g} minutes away."
+            if h.newly_beyond > 0
+            else f"No {WEIGHT_SINGULAR.get(weight, 'person')} who lives within "
+            f"{h.threshold_min:g} minutes of a centre today would be pushed beyond "
+            f"{h.threshold_min:g} minutes."
         ),
     ]
-    decile = h["most_deprived_decile"]
+    decile = h.most_deprived_decile
     if decile == 1:
         items.append(
             f"For {word} in the 10% most deprived areas of England (IMD decile 1), the average "
-            f"{_rises(h['deprived_before_min'], h['deprived_after_min'])}; "
-            f"{fmt_count(h['newly_beyond_decile1'])} of them would newly be more than "
-            f"{h['threshold_min']:g} minutes away."
+            f"{_rises(h.deprived_before_min, h.deprived_after_min)}; "
+            f"{fmt_count(h.newly_beyond_decile1)} of them would newly be more than "
+            f"{h.threshold_min:g} minutes away."
         )
     elif decile is not None:
         items.append(
             f"No area here is in England's 10% most deprived. In the most deprived areas of the "
             f"study area (IMD decile {decile}), the average "
-            f"{_rises(h['deprived_before_min'], h['deprived_after_min'])}."
+            f"{_rises(h.deprived_before_min, h.deprived_after_min)}."
         )
     items.append(
-        f"{h['areas_losing']} of {len(rows)} areas, home to {fmt_count(h['weight_losing'])} "
+        f"{h.areas_losing} of {len(rows)} areas, home to {fmt_count(h.weight_losing)} "
         f"{word}, would have a longer journey."
     )
-    if h["worst"]:
+    if h.worst:
         worst = "; ".join(
             f"{_e(name or code)} ({fmt_change(change)}, from {fmt_min(before)} to {fmt_min(after)})"
-            for code, name, change, before, after in h["worst"]
+            for code, name, change, before, after in h.worst
         )
         items.append(f"The largest increases: {worst}.")
     return items
 
 
 def _decile_table(result: StudyResult, scenario: str, mode: str) -> str:
-    thresholds = result.study.thresholds_min
-    weight = result.study.weight
+    thresholds = result.thresholds_min
+    weight = result.weight
     word = WEIGHT_WORDS.get(weight, weight)
-    s = result.summary
-    part = s[(s["scenario"] == scenario) & (s["mode"] == mode)]
-    deciles = [d for d in part["imd_decile"] if d != "all"]
-    deciles = [*sorted(deciles, key=int), "all"]
+    deciles: list[int | None] = [*result.deciles(scenario, mode), None]
     headers = [
         "IMD decile",
         "Areas",
@@ -455,13 +453,13 @@ def _decile_table(result: StudyResult, scenario: str, mode: str) -> str:
     ]
     rows = []
     for d in deciles:
-        after = _summary_row(result, scenario, mode, d)
-        before = _summary_row(result, BASELINE, mode, d)
+        after = result.summary_row(scenario, mode, d)
+        before = result.summary_row(BASELINE, mode, d)
         if after is None or before is None:
             continue
-        label = "All areas" if d == "all" else (f"{d} (most deprived)" if d == "1" else d)
+        label = "All areas" if d is None else (f"{d} (most deprived)" if d == 1 else str(d))
         cells = [
-            f"<b>{_e(label)}</b>" if d == "all" else _e(label),
+            f"<b>{_e(label)}</b>" if d is None else _e(label),
             f"{int(after['areas'])}",
             fmt_count(after[weight] if weight in after.index else after["children"]),
             f"{before['mean_time_min']:.1f}",
@@ -476,8 +474,8 @@ def _decile_table(result: StudyResult, scenario: str, mode: str) -> str:
 
 
 def _losers_table(result: StudyResult, scenario: str, mode: str, *, top: int = 10) -> str:
-    weight = result.study.weight
-    rows = area_table(result, scenario=scenario, mode=mode)
+    weight = result.weight
+    rows = result.scenario(scenario, mode)
     losers = rows[rows["change_min"] > 0].sort_values("change_min", ascending=False).head(top)
     if losers.empty:
         return "<p>No area has a longer journey.</p>"
@@ -508,12 +506,12 @@ def _losers_table(result: StudyResult, scenario: str, mode: str, *, top: int = 1
 
 
 def _district_table(result: StudyResult, scenario: str, mode: str) -> str:
-    weight = result.study.weight
+    weight = result.weight
     word = WEIGHT_WORDS.get(weight, weight)
-    rows = area_table(result, scenario=scenario, mode=mode)
+    rows = result.scenario(scenario, mode)
     if "lad_name" not in rows.columns or rows["lad_name"].isna().all():
         return ""
-    first = result.study.thresholds_min[0]
+    first = result.thresholds_min[0]
     w = rows[weight].fillna(0).astype(float)
     longer = rows["change_min"] > 0
     newly = (rows["baseline_time_min"] <= first) & (rows["time_min"] > first)
@@ -549,17 +547,17 @@ def _district_table(result: StudyResult, scenario: str, mode: str) -> str:
         "Areas with a longer journey",
         f"{word.capitalize()} with a longer journey (people)",
         f"{word.capitalize()} newly beyond {first:g} min (people)",
-        f"Average change per {_SINGULAR.get(weight, 'person')} (min)",
+        f"Average change per {WEIGHT_SINGULAR.get(weight, 'person')} (min)",
     ]
     return _table(headers, out, cls="districts", align="lrrrrr")
 
 
 def _centres_table(result: StudyResult, scenario: str) -> str:
-    weight = result.study.weight
+    weight = result.weight
     word = WEIGHT_WORDS.get(weight, weight)
-    modes = list(result.study.modes)
-    modes = [m for m in modes if m in set(result.areas["mode"])]
-    tables = {m: centre_table(result, scenario=scenario, mode=m) for m in modes}
+    modes = list(result.modes)
+    modes = [m for m in modes if m in set(result.modes)]
+    tables = {m: result.centre_table(scenario, m) for m in modes}
     first = tables[modes[0]]
     headers = ["Centre", "In this scenario", "Location"]
     headers += [
@@ -613,8 +611,8 @@ def _equity_table(result: StudyResult) -> str:
 
 def _optimise_section(result: StudyResult) -> str:
     """Which centres to keep: the optimum against each scenario keeping as many centres."""
-    info = result.metadata.get("optimise")
-    table = result.optimise_table
+    info = result.optimisation
+    table = result.comparison
     if not info or table is None:
         return ""
     names = result.centres["name"] if "name" in result.centres.columns else None
@@ -626,8 +624,8 @@ def _optimise_section(result: StudyResult) -> str:
     unit = "%" if info["unit"] == "percent" else " min"
     objective_words = {
         "mean-time": "the lowest average travel time",
-        "coverage": f"the most {WEIGHT_WORDS.get(result.study.weight, 'people')} within "
-        f"{info.get('threshold_min') or result.study.thresholds_min[0]:g} minutes",
+        "coverage": f"the most {WEIGHT_WORDS.get(result.weight, 'people')} within "
+        f"{info.get('threshold_min') or result.thresholds_min[0]:g} minutes",
         "equity": "the lowest average travel time, counting deprived areas more",
         "minmax-decile": "the lowest average travel time in the worst-off IMD decile",
     }
@@ -684,11 +682,9 @@ def _optimise_section(result: StudyResult) -> str:
 
 
 def _method_notes(result: StudyResult) -> str:
-    from centrereach.traveltime import ACCESS_SPEED_KPH
-
-    study = result.study
-    meta = result.metadata
-    attrs = getattr(result.area_shapes, "attrs", {})
+    study = result
+    meta = result.provenance
+    attrs = result.provenance.get("areas", {})
     items: list[str] = []
     weight_long = WEIGHT_LONG.get(study.weight, study.weight)
     items.append(
@@ -699,8 +695,8 @@ def _method_notes(result: StudyResult) -> str:
         "area. Thresholds: " + ", ".join(f"{t:g} minutes" for t in study.thresholds_min) + "."
     )
     origin = attrs.get("origin_source")
-    if "origin_source" in getattr(result.area_shapes, "columns", []):
-        counts = result.area_shapes["origin_source"].value_counts()
+    if "origin_source" in getattr(result.areas, "columns", []):
+        counts = result.areas["origin_source"].value_counts()
         origin = ", ".join(f"{n} area(s): {str(k).replace('_', ' ')}" for k, n in counts.items())
     if origin:
         items.append(f"<b>Where journeys start.</b> {_e(origin)}.")
@@ -709,7 +705,7 @@ def _method_notes(result: StudyResult) -> str:
         speed = net.get("speed_model") or {}
         description = speed.get("description") if isinstance(speed, dict) else None
         source = net.get("source")
-        text = f"<b>{_e(_MODE_TITLES.get(mode, mode))}.</b> "
+        text = f"<b>{_e(MODE_TITLES.get(mode, mode))}.</b> "
         text += _e(description) + ". " if description else "Speed model: not recorded. "
         if source:
             text += f"Network: {_e(source)}"
@@ -781,17 +777,15 @@ def _method_notes(result: StudyResult) -> str:
 
 
 def _sources(result: StudyResult) -> str:
-    if result.study.synthetic:
+    if result.synthetic:
         return (
             f"<p><b>{_e(SYNTHETIC_ATTRIBUTION)}.</b> No official data were used; the numbers "
             "show how the report reads, not any real place.</p>"
         )
-    from centrereach import sources as registry
-
     files: list[str] = []
-    for entries in result.metadata.get("inputs", {}).values():
+    for entries in result.provenance.get("inputs", {}).values():
         files += [str(e.get("path", "")) for e in entries]
-    for net in result.metadata.get("networks", {}).values():
+    for net in result.provenance.get("networks", {}).values():
         files.append(str(net.get("source", "")).split(" ")[0])
     rows = []
     seen = set()
@@ -816,7 +810,7 @@ def _sources(result: StudyResult) -> str:
             ["Dataset", "Publisher", "Edition", "Licence", "Attribution"], rows, cls="sources"
         )
     centre_files = [
-        Path(e["path"]).name for e in result.metadata.get("inputs", {}).get("centres", [])
+        Path(e["path"]).name for e in result.provenance.get("inputs", {}).get("centres", [])
     ]
     if centre_files:
         out += f"<p>Centres: {_e(', '.join(centre_files))} (compiled for the study).</p>"
@@ -895,12 +889,9 @@ def _scenario_section(
     map_links: bool,
     offline: bool,
 ) -> str:
-    study = result.study
+    study = result
     sc = result.scenarios[scenario]
-    names = {
-        str(k): str(v)
-        for k, v in centre_table(result, scenario=scenario, mode=study.modes[0])["name"].items()
-    }
+    names = {str(k): str(v) for k, v in result.centre_names().items()}
     closed = ", ".join(_e(names.get(c, c)) for c in sc.closed_centres) or "none"
     kept = ", ".join(_e(names.get(c, c)) for c in sc.open_centres)
     out = [f'<section class="scenario" id="scenario-{_e(scenario)}"><h2>{_e(sc.label)}</h2>']
@@ -915,16 +906,16 @@ def _scenario_section(
     cb = change_bins()
     word = WEIGHT_WORDS.get(study.weight, study.weight)
     for mode in study.modes:
-        if mode not in set(result.areas["mode"]):
+        if mode not in set(result.modes):
             continue
-        title = _MODE_TITLES.get(mode, mode)
+        title = MODE_TITLES.get(mode, mode)
         out.append(f"<h3>{_e(title)}</h3>")
         out.append(
             "<ul class='headline'>"
             + "".join(f"<li>{i}</li>" for i in _headline_items(result, scenario, mode))
             + "</ul>"
         )
-        rows = area_table(result, scenario=scenario, mode=mode)
+        rows = result.scenario(scenario, mode)
         classes = cb.classify(rows["change_min"])
         fills = {
             str(code): cb.colour_of(int(c)) for code, c in zip(rows.index, classes, strict=True)
@@ -934,7 +925,7 @@ def _scenario_section(
             f"({fmt_min(r['baseline_time_min'])} → {fmt_min(r['time_min'])})"
             for code, r in rows.iterrows()
         }
-        centres = centre_table(result, scenario=scenario, mode=mode)
+        centres = result.centre_table(scenario, mode)
         mode_word = MODE_WORDS.get(mode, mode)
         label = f"Change in minutes to the nearest open centre, {mode_word}: {sc.label}"
         out.append(
@@ -957,21 +948,19 @@ def _scenario_section(
                 f"<p class='maps'>Interactive map: <a href='{_e(link)}'>{_e(link)}</a> "
                 f"(minutes before and after, change and deprivation layers; {extra}).</p>"
             )
-        s = result.summary
-        part = s[(s["scenario"] == scenario) & (s["mode"] == mode) & (s["imd_decile"] != "all")]
-        deciles = sorted((d for d in part["imd_decile"]), key=int)
+        deciles = result.deciles(scenario, mode)
         before_vals = []
         after_vals = []
         for d in deciles:
-            b = _summary_row(result, BASELINE, mode, d)
-            a = _summary_row(result, scenario, mode, d)
+            b = result.summary_row(BASELINE, mode, d)
+            a = result.summary_row(scenario, mode, d)
             before_vals.append(float(b["mean_time_min"]) if b is not None else float("nan"))
             after_vals.append(float(a["mean_time_min"]) if a is not None else float("nan"))
         if deciles:
             out.append(
                 "<figure>"
                 + bar_chart(
-                    [("1 (most deprived)" if d == "1" else d) for d in deciles],
+                    [("1 (most deprived)" if d == 1 else str(d)) for d in deciles],
                     [
                         ("All centres open", before_vals, _BEFORE_COLOUR),
                         (sc.label, after_vals, _AFTER_COLOUR),
@@ -985,8 +974,8 @@ def _scenario_section(
                 f"(1 = most deprived 10% in England), {_e(MODE_WORDS.get(mode, mode))}, weighted "
                 f"by {_e(word)}.</figcaption></figure>"
             )
-        b_all = _summary_row(result, BASELINE, mode, "all")
-        a_all = _summary_row(result, scenario, mode, "all")
+        b_all = result.summary_row(BASELINE, mode)
+        a_all = result.summary_row(scenario, mode)
         if b_all is not None and a_all is not None:
             thresholds = study.thresholds_min
             out.append(
@@ -1026,7 +1015,7 @@ def _scenario_section(
 
 
 def _glance(result: StudyResult) -> str:
-    study = result.study
+    study = result
     word = WEIGHT_WORDS.get(study.weight, study.weight)
     first = study.thresholds_min[0]
     rows = []
@@ -1034,20 +1023,20 @@ def _glance(result: StudyResult) -> str:
         if name == BASELINE:
             continue
         for mode in study.modes:
-            if mode not in set(result.areas["mode"]):
+            if mode not in set(result.modes):
                 continue
             h = result.headline(name, mode)
             rows.append(
                 [
                     f"<a href='#scenario-{_e(name)}'>{_e(sc.label)}</a>",
                     _e(MODE_WORDS.get(mode, mode)),
-                    f"{fmt_min(h['all_before_min'])} → {fmt_min(h['all_after_min'])}",
-                    fmt_min(h["deprived_before_min"]) + " → " + fmt_min(h["deprived_after_min"])
-                    if h["most_deprived_decile"] is not None
+                    f"{fmt_min(h.all_before_min)} → {fmt_min(h.all_after_min)}",
+                    fmt_min(h.deprived_before_min) + " → " + fmt_min(h.deprived_after_min)
+                    if h.most_deprived_decile is not None
                     else "no data",
-                    fmt_count(h["newly_beyond"]),
-                    f"{h['areas_losing']}",
-                    fmt_count(h["weight_losing"]),
+                    fmt_count(h.newly_beyond),
+                    f"{h.areas_losing}",
+                    fmt_count(h.weight_losing),
                 ]
             )
     headers = [
@@ -1088,7 +1077,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
     >>> page.startswith("<!DOCTYPE html>"), "@page" in page
     (True, True)
     """
-    study = result.study
+    study = result
     static = _StaticMaps(result)
     word = WEIGHT_WORDS.get(study.weight, study.weight)
     parts: list[str] = []
@@ -1097,9 +1086,9 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
     parts.append(f"<h1>{_e(study.title)}</h1>")
     if study.description:
         parts.append(f"<p class='lead'>{_e(study.description)}</p>")
-    if study.area.get("description"):
-        parts.append(f"<p>Study area: {_e(study.area['description'])}.</p>")
-    finished = result.metadata.get("finished_utc") or dt.datetime.now(dt.UTC).isoformat(
+    if study.area_description:
+        parts.append(f"<p>Study area: {_e(study.area_description)}.</p>")
+    finished = result.provenance.get("finished_utc") or dt.datetime.now(dt.UTC).isoformat(
         timespec="seconds"
     )
     covered = result.all_area_count - len(result.excluded)
@@ -1108,7 +1097,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
         f"centres, {len(result.scenarios) - 1} scenario(s), modes: "
         f"{_e(', '.join(MODE_WORDS.get(m, m) for m in study.modes))}. Averages weighted by "
         f"{_e(WEIGHT_LONG.get(study.weight, study.weight))}. Run {_e(finished)} with "
-        f"centrereach {_e(result.metadata.get('versions', {}).get('centrereach', ''))}.</p>"
+        f"centrereach {_e(result.provenance.get('versions', {}).get('centrereach', ''))}.</p>"
     )
     parts.append("<h2>At a glance</h2>")
     parts.append(_glance(result))
@@ -1116,7 +1105,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
         if name == BASELINE:
             continue
         for mode in study.modes:
-            if mode not in set(result.areas["mode"]):
+            if mode not in set(result.modes):
                 continue
             parts.append(f"<h3>{_e(sc.label)}, {_e(MODE_WORDS.get(mode, mode))}</h3>")
             parts.append(
@@ -1127,7 +1116,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
     # deprivation map (once)
     ib = imd_bins()
     first_mode = study.modes[0]
-    base_rows = area_table(result, scenario=BASELINE, mode=first_mode)
+    base_rows = result.scenario(BASELINE, first_mode)
     iclasses = ib.classify(deciles_of(base_rows))
     fills = {str(c): ib.colour_of(int(k)) for c, k in zip(base_rows.index, iclasses, strict=True)}
     titles = {
@@ -1135,7 +1124,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
         + ("no data" if pd.isna(r.get("imd_decile")) else str(int(r["imd_decile"])))
         for code, r in base_rows.iterrows()
     }
-    centres_all = centre_table(result, scenario=BASELINE, mode=first_mode)
+    centres_all = result.centre_table(BASELINE, first_mode)
     parts.append("<h2>Where the deprived areas are</h2>")
     parts.append(
         "<figure>"
@@ -1212,7 +1201,7 @@ def write_report(
     return write_text_atomic(path, build_report(result, offline=offline, map_links=map_links))
 
 
-def write_outputs(
+def write_report_and_maps(
     result: StudyResult, folder: str | os.PathLike[str], *, offline: bool = False
 ) -> list[Path]:
     """Write the maps (``maps/<scenario>_<mode>.html``) and ``report.html`` into ``folder``.
@@ -1236,18 +1225,21 @@ def write_outputs(
     >>> import tempfile
     >>> from centrereach.synthetic import synthetic_study
     >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
-    >>> [p.name for p in write_outputs(result, tempfile.mkdtemp())][-3:]
+    >>> [p.name for p in write_report_and_maps(result, tempfile.mkdtemp())][-3:]
     ['close-two_drive.html', 'close-two_walk.html', 'report.html']
     """
-    from centrereach.maps import display_shapes, impact_map, save_map
-
     out = Path(folder)
-    shapes = display_shapes(result.area_shapes)
+    shapes = display_shapes(result.areas)
     written = []
-    modes = [m for m in result.study.modes if m in set(result.areas["mode"])]
     for name in result.scenarios:
-        for mode in modes:
-            fmap = impact_map(result, scenario=name, mode=mode, offline=offline, shapes=shapes)
+        for mode in result.modes:
+            fmap = impact_map(
+                result.scenario(name, mode),
+                result.centre_table(name, mode),
+                labels=result.map_labels(name, mode),
+                offline=offline,
+                shapes=shapes,
+            )
             written.append(save_map(fmap, out / "maps" / map_filename(name, mode)))
     written.append(write_report(result, out / "report.html", offline=offline, map_links=True))
     return written

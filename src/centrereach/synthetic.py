@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from centrereach.study import Study
+
 __all__ = ["SYNTHETIC_NOTE", "synthetic_inputs", "synthetic_study"]
 
 SYNTHETIC_NOTE = "SYNTHETIC DATA: Synthshire is invented for demonstrations; not a real place."
@@ -149,15 +151,13 @@ def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict
     return {"centres": centres, "areas": areas, "networks": networks}
 
 
-def synthetic_study(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> Any:
+def synthetic_study(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> Study:
     """A ready :class:`~centrereach.study.Study` of Synthshire with two scenarios.
 
     >>> study = synthetic_study(n_side=6, cells=2)
     >>> study.synthetic, list(study.scenario_specs)
     (True, ['close-two'])
     """
-    from centrereach.study import Study
-
     inputs = synthetic_inputs(n_side, cells=cells, seed=seed)
     return Study(
         name="synthshire-demo",

@@ -1,0 +1,491 @@
+"""The pipeline: a :class:`~centrereach.study.Study` in, a :class:`StudyResult` out.
+
+:func:`run_study` loads the centres and the areas, builds (or reads) one network per mode,
+snaps areas and centres to it, leaves out the areas the network does not cover, computes one
+exact travel-time matrix per mode and evaluates every scenario on the matrices. It records what
+went in (files with their SHA-256, networks, settings, versions) as the result's provenance.
+It writes nothing: :func:`centrereach.write_outputs` does.
+
+>>> from centrereach.synthetic import synthetic_study
+>>> result = run_study(synthetic_study(n_side=6, cells=2), progress=False)
+>>> result.provenance["modes"], result.provenance["synthetic"]
+(['drive', 'walk'], True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import sys
+import warnings
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import MultiPoint
+
+from centrereach.areas import load_areas, origins
+from centrereach.centres import load_centres
+from centrereach.errors import (
+    CentrereachError,
+    CoverageWarning,
+    DataFormatError,
+    SnapWarning,
+    StudyFileError,
+    UnknownCentreError,
+)
+from centrereach.network import SpeedModel, load_network
+from centrereach.results import StudyResult
+from centrereach.traveltime import DEFAULT_MAX_SNAP_M as SNAP_WARNING_M
+from centrereach.traveltime import snap, travel_time_matrix
+
+if TYPE_CHECKING:
+    from centrereach.study import Study
+
+__all__ = ["run_study"]
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS = ("children", "population", "under5")
+#: Packages whose versions a run records.
+_VERSIONED = (
+    "centrereach",
+    "geopandas",
+    "shapely",
+    "pandas",
+    "numpy",
+    "scipy",
+    "networkx",
+    "osmnx",
+    "folium",
+    "osmium",
+    "pyproj",
+)
+
+
+def run_study(
+    study: Study,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    network_files: Mapping[str, str | os.PathLike[str]] | None = None,
+    progress: bool = True,
+) -> StudyResult:
+    """Load a study's inputs, compute the travel-time matrices and evaluate every scenario.
+
+    Parameters
+    ----------
+    study
+        The study (from a study file, :meth:`centrereach.Study.from_toml`, or built directly).
+    data_dir
+        Local data folder (else ``CENTREREACH_DATA_DIR``, else ``[data] dir``, else the cache
+        and downloads).
+    network_files
+        Per mode, a network file to use instead of the study file's ``[network]`` entry.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    StudyResult
+        Tables (minutes, people) and labels.
+    """
+    started = dt.datetime.now(dt.UTC)
+    folder = study.data_folder(data_dir)
+    logger.info("loading centres and areas")
+    centres = _centres(study, folder)
+    areas = _areas(study, folder)
+    if study.weight not in areas.columns:
+        msg = (
+            f"the weight '{study.weight}' is not available: the population data gave "
+            f"{[c for c in WEIGHTS if c in areas.columns] or 'no population columns'}. "
+            "Add a population file with it to [data] population, or change [analysis] weight."
+        )
+        raise DataFormatError(msg)
+    scenarios = study.scenarios(centres)
+
+    graphs: dict[str, nx.MultiDiGraph] = {}
+    excluded: dict[str, dict[str, str]] = {}
+    origin_snaps: dict[str, pd.DataFrame] = {}
+    centre_snaps: dict[str, pd.DataFrame] = {}
+    points = origins(areas)
+    for mode in study.modes:
+        logger.info("building the %s network", mode)
+        override = (network_files or {}).get(mode)
+        graph = _network(study, mode, areas=areas, data_dir=folder, override=override,
+                         progress=progress)  # fmt: skip
+        graphs[mode] = graph
+        osnap, csnap = _snap_both(graph, points, centres)
+        excluded[mode] = _not_covered(graph, points, osnap, mode=mode, max_snap_m=study.max_snap_m)
+        _check_centres(graph, centres, csnap, mode=mode, max_snap_m=study.max_snap_m)
+        origin_snaps[mode] = osnap
+        centre_snaps[mode] = csnap
+
+    excluded_all: dict[str, str] = {}
+    for mode in study.modes:
+        for code, why in excluded[mode].items():
+            excluded_all.setdefault(code, why)
+    _check_coverage(excluded_all, len(areas), min_coverage=study.min_coverage)
+    covered = areas.loc[[c for c in areas.index if str(c) not in excluded_all]]
+    covered_points = points.loc[covered.index]
+    matrices: dict[str, pd.DataFrame] = {}
+    for mode in study.modes:
+        _warn_far(origin_snaps[mode].loc[covered.index, "snap_m"], mode)
+        logger.info("computing the %s travel-time matrix", mode)
+        matrices[mode] = travel_time_matrix(
+            graphs[mode],
+            covered_points,
+            centres,
+            origin_snap=origin_snaps[mode].loc[covered.index],
+            destination_snap=centre_snaps[mode],
+            progress=progress,
+        )
+    provenance = _provenance(
+        study, graphs, centres=centres, areas=areas, data_dir=folder, started=started,
+        excluded=excluded_all,
+    )  # fmt: skip
+    return StudyResult.from_matrices(
+        matrices,
+        centres=centres,
+        areas=covered,
+        scenarios=scenarios,
+        name=study.name,
+        title=study.title,
+        weight=study.weight,
+        thresholds_min=study.thresholds_min,
+        description=study.description,
+        area_description=str(study.area.get("description", "")),
+        notes=tuple(study.notes),
+        synthetic=study.synthetic,
+        status_column=_status_column(study, centres),
+        max_snap_m=study.max_snap_m,
+        excluded=excluded_all,
+        all_area_count=len(areas),
+        origin_snaps={m: s.loc[covered.index] for m, s in origin_snaps.items()},
+        centre_snaps=centre_snaps,
+        provenance=provenance,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------
+
+
+def _centres(study: Study, data_dir: Path | None) -> gpd.GeoDataFrame:
+    """The study's centres (the ``[centres]`` table), or the ready ones it was built with."""
+    if study.centres is not None:
+        return study.centres
+    spec = study.centres_spec
+    file = study.resolve(str(spec["file"]), data_dir=data_dir, what="centres file")
+    postcodes = spec.get("postcodes")
+    centres = load_centres(
+        file,
+        location=spec.get("location"),
+        postcodes=study.resolve(str(postcodes), data_dir=data_dir, what="postcode file")
+        if postcodes
+        else None,
+    )
+    include = spec.get("include")
+    if include:
+        unknown = [c for c in include if c not in centres.index]
+        if unknown:
+            msg = (
+                f"[centres] include names unknown centre id(s) {unknown}; the centres file "
+                f"has {', '.join(centres.index)}."
+            )
+            raise UnknownCentreError(msg)
+        centres = centres.loc[list(include)]
+    return centres
+
+
+def _areas(study: Study, data_dir: Path | None) -> gpd.GeoDataFrame:
+    """The study's areas (the ``[area]`` and ``[data]`` tables), or the ready ones."""
+    if study.areas is not None:
+        return study.areas
+    d = study.data
+
+    def one(key: str) -> Path | None:
+        value = d.get(key)
+        return study.resolve(str(value), data_dir=data_dir, what=key) if value else None
+
+    if not d.get("boundaries"):
+        msg = "the study has no [data] boundaries: give an LSOA boundary dataset id or file."
+        raise StudyFileError(msg)
+    study_area: Any = None
+    if study.area.get("polygon"):
+        study_area = gpd.read_file(
+            study.resolve(str(study.area["polygon"]), data_dir=data_dir, what="polygon")
+        )
+    elif study.area.get("districts"):
+        study_area = list(study.area["districts"])
+    elif study.area.get("county"):
+        study_area = str(study.area["county"])
+    boundaries = one("boundaries")
+    assert boundaries is not None
+    population = d.get("population")
+    population_files = [
+        study.resolve(str(v), data_dir=data_dir, what="population")
+        for v in ([population] if isinstance(population, str) else list(population or []))
+    ]
+    return load_areas(
+        boundaries,
+        deprivation=one("deprivation"),
+        population=population_files or None,
+        centroids=one("centroids"),
+        study_area=study_area,
+        lookup=one("lookup"),
+        lad_lookup=one("lad_lookup"),
+        county_lookup=one("county_lookup"),
+    )
+
+
+def _network(
+    study: Study,
+    mode: str,
+    *,
+    areas: gpd.GeoDataFrame,
+    data_dir: Path | None,
+    override: str | os.PathLike[str] | None,
+    progress: bool,
+) -> nx.MultiDiGraph:
+    """The network for ``mode``: ready, downloaded, or read from a file and clipped."""
+    if mode in study.networks:
+        return study.networks[mode]
+    source = str(override) if override is not None else str(study.network_spec.get(mode, ""))
+    speeds = SpeedModel.free_flow() if study.speed_model == "free-flow" else SpeedModel.realistic()
+    buffer_m = float(study.network_spec.get("buffer_m", 10_000))
+    polygon = areas.geometry.union_all()
+    if source == "download":
+        return load_network(
+            "download", mode=mode, polygon=polygon, buffer_m=buffer_m, speeds=speeds,
+            progress=progress,
+        )  # fmt: skip
+    path = (
+        Path(source)
+        if override is not None
+        else study.resolve(source, data_dir=data_dir, what=f"{mode} network")
+    )
+    # Clip a file network to the study area plus the buffer (as a download is), which keeps a
+    # county walk network within memory.
+    graph = load_network(
+        path, mode=mode, speeds=speeds, polygon=polygon, buffer_m=buffer_m, progress=progress
+    )
+    graph.graph["source_path"] = str(path)
+    return graph
+
+
+def _status_column(study: Study, centres: gpd.GeoDataFrame) -> str | None:
+    """The centres' status column (``[centres] status_column``, else one named ``status*``)."""
+    columns = [str(c) for c in centres.columns]
+    given = study.centres_spec.get("status_column")
+    if given and given in columns:
+        return str(given)
+    return next((c for c in columns if c.lower().startswith("status")), None)
+
+
+# --------------------------------------------------------------------------------------------
+# snapping and coverage
+# --------------------------------------------------------------------------------------------
+
+
+def _snap_both(
+    graph: nx.MultiDiGraph, points: gpd.GeoDataFrame, centres: gpd.GeoDataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Snap areas and centres in one call (the network is turned into arrays once)."""
+    both = gpd.GeoDataFrame(
+        geometry=pd.concat(
+            [points.geometry.to_crs(4326), centres.geometry.to_crs(4326)], ignore_index=True
+        ),
+        crs=4326,
+    )
+    snapped = snap(graph, both, max_snap_m=None)
+    osnap = snapped.iloc[: len(points)].set_axis(points.index)
+    csnap = snapped.iloc[len(points) :].set_axis(centres.index)
+    return osnap, csnap
+
+
+def _network_extent(graph: nx.MultiDiGraph) -> shapely.Geometry:
+    """The convex hull of the network's nodes (EPSG:4326), slightly buffered (about 200 m)."""
+    xs = [data["x"] for _, data in graph.nodes(data=True)]
+    ys = [data["y"] for _, data in graph.nodes(data=True)]
+    return MultiPoint(np.column_stack([xs, ys])).convex_hull.buffer(0.002)
+
+
+def _within(points: gpd.GeoDataFrame, shape: shapely.Geometry) -> np.ndarray:
+    geoms = points.geometry.to_crs(4326).to_numpy() if points.crs else points.geometry.to_numpy()
+    return np.asarray(shapely.within(geoms, shape), dtype=bool)
+
+
+def _not_covered(
+    graph: nx.MultiDiGraph,
+    points: gpd.GeoDataFrame,
+    osnap: pd.DataFrame,
+    *,
+    mode: str,
+    max_snap_m: float,
+) -> dict[str, str]:
+    """Areas outside the network's extent or farther than ``max_snap_m`` from it, and why."""
+    outside = ~_within(points, _network_extent(graph))
+    too_far = osnap["snap_m"].to_numpy() > max_snap_m
+    reasons: dict[str, str] = {}
+    for code, out_flag, far_flag, dist in zip(
+        points.index, outside, too_far, osnap["snap_m"], strict=True
+    ):
+        if out_flag:
+            reasons[str(code)] = f"outside the {mode} network's extent"
+        elif far_flag:
+            reasons[str(code)] = f"{dist:,.0f} m from the {mode} network"
+    return reasons
+
+
+def _check_centres(
+    graph: nx.MultiDiGraph,
+    centres: gpd.GeoDataFrame,
+    csnap: pd.DataFrame,
+    *,
+    mode: str,
+    max_snap_m: float,
+) -> None:
+    """Every centre must be on the network: a centre left out would bias every scenario."""
+    off = ~_within(centres, _network_extent(graph)) | (csnap["snap_m"].to_numpy() > max_snap_m)
+    if off.any():
+        bad = ", ".join(
+            f"'{c}' ({d:,.0f} m from the network)"
+            for c, d in zip(centres.index[off], csnap["snap_m"][off], strict=True)
+        )
+        msg = (
+            f"centre(s) {bad} lie outside the {mode} network. Use a network that covers "
+            "them, or leave them out with [centres] include."
+        )
+        raise DataFormatError(msg)
+
+
+def _check_coverage(excluded: Mapping[str, str], n_areas: int, *, min_coverage: float) -> None:
+    """Fail when too few areas are covered; warn (naming them) when some are left out."""
+    if not excluded:
+        return
+    share = len(excluded) / n_areas
+    listed = ", ".join(f"{c} ({why})" for c, why in list(excluded.items())[:15])
+    more = f" and {len(excluded) - 15} more" if len(excluded) > 15 else ""
+    if share > 1 - min_coverage:
+        msg = (
+            f"{len(excluded)} of {n_areas} areas ({share:.0%}) are not covered by "
+            f"the road network, e.g. {listed}{more}. The network does not match the "
+            "study area: use a network that covers it (e.g. a Geofabrik county extract "
+            "via --network MODE=PATH) or narrow [area]."
+        )
+        raise DataFormatError(msg)
+    warnings.warn(
+        f"{len(excluded)} of {n_areas} areas are excluded because the road network "
+        f"does not cover them: {listed}{more}",
+        CoverageWarning,
+        stacklevel=4,
+    )
+
+
+def _warn_far(snap_m: pd.Series, mode: str) -> None:
+    """Warn about kept areas whose origin is far from the network (a long access leg)."""
+    far = snap_m[snap_m > SNAP_WARNING_M]
+    if len(far):
+        listed = ", ".join(f"{code} ({dist:,.0f} m)" for code, dist in far.items())
+        warnings.warn(
+            f"{len(far)} area origin(s) are more than {SNAP_WARNING_M:,.0f} m from the "
+            f"{mode} network; they are kept, with the straight-line access leg: {listed}",
+            SnapWarning,
+            stacklevel=4,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# provenance
+# --------------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    versions: dict[str, str] = {"python": sys.version.split()[0]}
+    for package in _VERSIONED:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _provenance(
+    study: Study,
+    graphs: Mapping[str, nx.MultiDiGraph],
+    *,
+    centres: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    data_dir: Path | None,
+    started: dt.datetime,
+    excluded: Mapping[str, str],
+) -> dict[str, Any]:
+    """What went into a run: files with checksums, networks, settings, versions, times."""
+    attrs = getattr(areas, "attrs", {})
+    sources = dict(attrs.get("sources", {}))
+    if study.path is not None:
+        sources["study"] = f"'{study.path}'"
+    if study.centres_spec.get("file"):
+        with contextlib.suppress(CentrereachError):
+            file = study.resolve(str(study.centres_spec["file"]), data_dir=data_dir,
+                                 what="centres")  # fmt: skip
+            sources["centres"] = f"'{file}'"
+    inputs: dict[str, Any] = {}
+    for key, value in sources.items():
+        entries = []
+        for item in re.findall(r"'([^']+)'", str(value)) or [str(value)]:
+            path = Path(item)
+            entries.append({"path": str(path), "sha256": _sha256(path) if path.is_file() else None})
+        inputs[key] = entries
+    networks = {}
+    for mode, graph in graphs.items():
+        networks[mode] = {
+            "source": str(graph.graph.get("source", "")),
+            "nodes": graph.number_of_nodes(),
+            "edges": graph.number_of_edges(),
+            "speed_model": graph.graph.get("speed_model"),
+        }
+        source = Path(str(graph.graph.get("source_path", "")))
+        if graph.graph.get("source_path") and source.is_file():
+            networks[mode]["path"] = str(source)
+            networks[mode]["sha256"] = _sha256(source)
+    return {
+        "study": study.name,
+        "title": study.title,
+        "synthetic": study.synthetic,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "modes": list(study.modes),
+        "thresholds_min": list(study.thresholds_min),
+        "weight": study.weight,
+        "max_snap_m": study.max_snap_m,
+        "speed_model": study.speed_model,
+        "inputs": inputs,
+        "networks": networks,
+        "areas": {
+            "vintage": attrs.get("vintage"),
+            "imd_edition": attrs.get("imd_edition"),
+            "population_years": attrs.get("population_years"),
+            "origin_source": attrs.get("origin_source"),
+            "excluded": dict(excluded),
+        },
+        "centres": list(map(str, centres.index)),
+        "scenarios": {k: dict(v) for k, v in study.scenario_specs.items()},
+        "versions": _versions(),
+    }
