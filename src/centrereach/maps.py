@@ -165,6 +165,12 @@ class MapLabels:
         The IoD edition (2019, 2025), named in the deprivation layer.
     excluded
         How many areas are not on the map (outside the road network).
+
+    Examples
+    --------
+    >>> labels = MapLabels("Chesterfield 2024", "2024 decision", "walk", imd_edition=2025)
+    >>> layer_names(labels)["imd"]
+    'IMD 2025 decile (1 = most deprived)'
     """
 
     title: str
@@ -523,6 +529,15 @@ class MapModel:
         The synthetic-data banner, or "".
     bounds
         ``[[south, west], [north, east]]`` of the areas (degrees).
+
+    Examples
+    --------
+    >>> from centrereach.synthetic import synthetic_study
+    >>> r = synthetic_study(n_side=6, cells=2).run(progress=False)
+    >>> model = map_model(r.scenario("close-two", "drive"), r.centre_table("close-two", "drive"),
+    ...                   labels=r.map_labels("close-two", "drive"))
+    >>> model.layers["after"], [s.title for s in model.legend][-1]
+    ("Minutes after: Close the two 'closing' centres", 'Centres')
     """
 
     title: str
