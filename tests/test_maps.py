@@ -1,12 +1,14 @@
 """Maps: layers, legends, tooltips, markers, attribution, size, offline inlining.
 
-The maps are rendered to HTML and checked as text: the area data written once as a GeoJSON
-FeatureCollection, the four layers that draw it, the legends with their units, the markers'
-shapes. ``test_browser.py`` checks the same files in a real browser.
+What a map shows is checked on its model (:func:`centrereach.maps.map_model`: layers, legend
+rows with their units, tooltips, markers, sources, notes), and a few render tests check that the
+folium page carries it (the area data written once, four layers drawing it, the basemap credit,
+offline inlining). ``test_browser.py`` checks the same files in a real browser.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -17,7 +19,7 @@ import pandas as pd
 import pytest
 
 from centrereach import maps
-from centrereach.errors import CentrereachError, DataNotFoundError, UnknownCentreError
+from centrereach.errors import CentrereachError, DataNotFoundError, UnknownScenarioError
 from centrereach.synthetic import synthetic_study
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -33,8 +35,9 @@ def result():
 def real_like(result):
     """The same numbers, labelled as real data with exactly located centres."""
     study = synthetic_study(n_side=16)
-    study.synthetic = False
-    study.centres = study.centres.assign(location_quality="address")
+    study = dataclasses.replace(
+        study, synthetic=False, centres=study.centres.assign(location_quality="address")
+    )
     return study.run(progress=False)
 
 
@@ -49,54 +52,64 @@ def assets_dir() -> Path:
         pytest.skip(f"offline map assets unavailable: {exc}")
 
 
+def model(result, scenario: str, mode: str) -> maps.MapModel:
+    """The map model of one scenario and mode: what the map shows, before any HTML."""
+    return maps.map_model(
+        result.scenario(scenario, mode),
+        result.centre_table(scenario, mode),
+        labels=result.map_labels(scenario, mode),
+    )
+
+
 def page(fmap) -> str:
     return fmap.get_root().render()
 
 
 def area_data(html: str) -> dict:
     """The one GeoJSON FeatureCollection of a map page."""
-    found = re.findall(
-        r"var (area_data_\w+|macro_element_\w+) = (\{\"type\":\"FeatureCollection\".*?\});\n", html
-    )
+    found = re.findall(r"var (area_data_\w+) = (\{\"type\":\"FeatureCollection\".*?\});\n", html)
     assert len(found) == 1, "the area GeoJSON must be written exactly once"
     return json.loads(found[0][1])
 
 
-def base_layers(html: str) -> dict[str, str]:
-    block = re.search(r"base_layers : \{(.*?)\},\s*overlays", html, re.S)
-    assert block
-    return dict(
-        (json.loads(f'"{name}"'), var)
-        for name, var in re.findall(r'"((?:[^"\\]|\\.)*)" : (\w+),', block.group(1))
-    )
+def legend_text(m: maps.MapModel) -> dict[str, list[str]]:
+    return {section.title: [label for _, label in section.rows] for section in m.legend}
 
 
 def test_layers_legends_and_feature_counts(result):
-    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
-    layers = base_layers(html)
-    assert list(layers) == [
+    m = model(result, "close-two", "drive")
+    assert list(m.layers.values()) == [
         "Minutes after: Close the two 'closing' centres",
         "Minutes before: all centres open",
         "Change in minutes",
         "IMD decile (1 = most deprived)",
     ]
-    data = area_data(html)
-    n_areas = len(result.area_shapes)
-    assert len(data["features"]) == n_areas == len(result.areas["lsoa_code"].unique())
-    data_var = re.search(r"var (\w+) = \{\"type\":\"FeatureCollection\"", html).group(1)
-    for var in layers.values():
-        # every layer draws the shared FeatureCollection: n_areas features each
-        assert re.search(rf"var {var} = L\.geoJson\({data_var},", html)
-    for feature in data["features"]:
+    assert m.default_layer == "after"
+    n_areas = len(result.areas)
+    assert len(m.features["features"]) == n_areas == result.table["lsoa_code"].nunique()
+    for feature in m.features["features"]:
         assert set(feature["properties"]["fill"]) == {"after", "before", "change", "imd"}
+    legend = legend_text(m)
+    assert legend["Minutes to the nearest open centre"][0] == "15 min or less"
+    assert "more than 60 min" in legend["Minutes to the nearest open centre"]
+    assert "no change (within 0.5 min)" in legend["Change in minutes (after minus before)"]
+    assert legend["IMD decile (1 = most deprived 10%)"][0] == "1 (most deprived 10%)"
+    assert legend["Centres"] == ["Centre open in this scenario", "Centre closes in this scenario"]
+    layers = {s.title: s.layers for s in m.legend}
+    assert layers["Minutes to the nearest open centre"] == ("after", "before")
+    assert layers["Change in minutes (after minus before)"] == ("change",)
+
+
+def test_rendered_map_writes_the_areas_once_and_draws_every_layer(result):
+    """One render smoke test: the folium page carries the model."""
+    html = page(result.explore("close-two", "drive"))
+    data = area_data(html)
+    assert len(data["features"]) == len(result.areas)
+    data_var = re.search(r"var (area_data_\w+) = \{", html).group(1)
+    assert len(re.findall(rf"= L\.geoJson\({data_var},", html)) == 4  # four layers, one copy
     for text in (
-        "Minutes to the nearest open centre",
+        "Minutes after: Close the two",
         "15 min or less",
-        "more than 60 min",
-        "Change in minutes (after minus before)",
-        "no change (within 0.5 min)",
-        "IMD decile (1 = most deprived 10%)",
-        "1 (most deprived 10%)",
         "Centre closes in this scenario",
     ):
         assert text in html, text
@@ -105,12 +118,12 @@ def test_layers_legends_and_feature_counts(result):
 
 
 def test_tooltips_name_the_area_and_centres(result):
-    html = page(maps.impact_map(result, scenario="close-two", mode="walk"))
-    rows = maps.area_table(result, scenario="close-two", mode="walk")
-    features = {f["id"]: f["properties"]["tip"] for f in area_data(html)["features"]}
+    m = model(result, "close-two", "walk")
+    rows = result.scenario("close-two", "walk")
+    tips = {f["id"]: f["properties"]["tip"] for f in m.features["features"]}
     code = rows["change_min"].idxmax()
     row = rows.loc[code]
-    tip = features[code]
+    tip = tips[code]
     assert row["lsoa_name"] in tip and code in tip
     assert f"District: {row['lad_name']}" in tip
     assert f"IMD decile: {int(row['imd_decile'])}" in tip
@@ -121,70 +134,100 @@ def test_tooltips_name_the_area_and_centres(result):
     assert "Change: <b>+" in tip
 
 
+def test_tooltips_and_popups_escape_names(result):
+    centres = result.centre_table("close-two", "walk")
+    centres.iloc[0, centres.columns.get_loc("name")] = "<script>alert(1)</script> & Co"
+    areas = result.scenario("close-two", "walk").assign(lsoa_name="<img src=x onerror=alert(1)>")
+    m = maps.map_model(areas, centres, labels=result.map_labels("close-two", "walk"))
+    assert all("<img" not in f["properties"]["tip"] for f in m.features["features"])
+    assert "&lt;img src=x" in m.features["features"][0]["properties"]["tip"]
+    popup = m.markers[0]["popup"]
+    assert "<script>" not in popup and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in popup
+    html = page(maps.impact_map(areas, centres, labels=result.map_labels("close-two", "walk")))
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+
+
 def test_markers_differ_in_shape_and_colour(result):
-    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
-    markers = json.loads(re.search(r"\n(\[\{\"id\".*?\}\])\.forEach", html).group(1))
-    kinds = {m["id"]: m["kind"] for m in markers}
+    m = model(result, "close-two", "drive")
+    kinds = {mk["id"]: mk["kind"] for mk in m.markers}
     closed = set(result.scenarios["close-two"].closed_centres)
     assert {k for k, v in kinds.items() if v == "closing"} == closed
-    for m in markers:
-        if m["kind"] == "open":
-            assert "<circle" in m["icon"] and maps.OPEN_COLOUR in m["icon"]
-            assert "<rect" not in m["icon"]
-        else:
-            assert "<rect" in m["icon"] and "<path" in m["icon"]
-            assert maps.CLOSING_COLOUR in m["icon"]
-    table = maps.centre_table(result, scenario="close-two", mode="drive")
+    open_svg, closing_svg = maps.MARKER_SVG["open"], maps.MARKER_SVG["closing"]
+    assert "<circle" in open_svg and maps.OPEN_COLOUR in open_svg and "<rect" not in open_svg
+    assert "<rect" in closing_svg and "<path" in closing_svg
+    assert maps.CLOSING_COLOUR in closing_svg
+    table = result.centre_table("close-two", "drive")
     closing = table[table["kind"] == "closing"].iloc[0]
-    popup = next(m["popup"] for m in markers if m["name"] == closing["name"])
+    popup = next(mk["popup"] for mk in m.markers if mk["name"] == closing["name"])
     assert "closes in this scenario" in popup
     assert f"{round(closing['served_before']):,} before, 0 after" in popup
     assert "Status in the centres file (status_2024): closing" in popup
     # every child has one nearest centre before and after
     assert table["served_before"].sum() == pytest.approx(table["served_after"].sum())
+    html = page(result.explore("close-two", "drive"))
+    markers = json.loads(re.search(r"\n(\[\{\"id\".*?\}\])\.forEach", html).group(1))
+    assert {mk["kind"]: mk["icon"] for mk in markers}["closing"] == closing_svg
 
 
 def test_attribution_on_the_map(real_like):
-    html = page(maps.impact_map(real_like, scenario="close-two", mode="drive"))
+    m = model(real_like, "close-two", "drive")
     for text in maps.ATTRIBUTION:
-        assert text in html
+        assert text + "." in m.sources
+    assert not m.banner
+    assert not any("approximate" in note for note in m.notes)  # every centre has an address
+    html = page(real_like.explore("close-two", "drive"))
     assert "© OpenStreetMap contributors" in html and "ODbL" in html
     assert "Contains OS data © Crown copyright and database right 2025" in html
     assert "Contains National Statistics data © Crown copyright and database right" in html
     assert "Open Government Licence v3.0" in html
     assert "SYNTHETIC DATA" not in html
-    assert "Centre locations are approximate" not in html  # every centre has an address
 
 
 def test_synthetic_banner_and_approximate_note(result):
-    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
-    assert "class='cr-banner'" in html and maps.SYNTHETIC_BANNER in html
-    assert "Centre locations are approximate" in html
+    m = model(result, "close-two", "drive")
+    assert m.banner == maps.SYNTHETIC_BANNER
     n = len(result.centres)
-    assert f"for {n} of {n} centres" in html
+    assert any(f"approximate for {n} of {n} centres" in note for note in m.notes)
+    html = page(result.explore("close-two", "drive"))
+    assert "class='cr-banner'" in html and maps.SYNTHETIC_BANNER in html
 
 
 def test_baseline_map_has_before_and_deprivation_only(result):
-    html = page(maps.impact_map(result, scenario="baseline", mode="walk"))
-    assert list(base_layers(html)) == [
+    m = model(result, "baseline", "walk")
+    assert list(m.layers.values()) == [
         "Minutes: all centres open",
         "IMD decile (1 = most deprived)",
     ]
-    assert "cr-marker-closing" not in re.search(r"\[\{\"id\".*?\}\]", html).group(0)
+    assert m.default_layer == "before"
+    assert {mk["kind"] for mk in m.markers} == {"open"}
+    assert "Centre closes in this scenario" not in legend_text(m)["Centres"]
 
 
 def test_online_map_has_a_basemap_with_credit(result):
-    html = page(maps.impact_map(result, scenario="close-two", mode="drive"))
+    html = page(result.explore("close-two", "drive"))
     assert "tile.openstreetmap.org" in html
     assert "OpenStreetMap\\u003c/a\\u003e contributors" in html  # the tiles' credit
     assert '"referrerPolicy": "strict-origin-when-cross-origin"' in html
 
 
 def test_unknown_scenario_and_mode(result):
-    with pytest.raises(UnknownCentreError, match="close-two"):
-        maps.impact_map(result, scenario="nope", mode="drive")
+    with pytest.raises(UnknownScenarioError, match="close-two"):
+        result.explore("nope", "drive")
     with pytest.raises(CentrereachError, match="drive, walk"):
-        maps.impact_map(result, scenario="close-two", mode="cycle")
+        result.explore("close-two", "cycle")
+
+
+def test_explore_draws_onto_an_existing_map(result):
+    import folium
+
+    fmap = folium.Map(location=[54.45, 1.35], zoom_start=10, tiles=None)
+    same = result.explore("close-two", "drive", m=fmap)
+    result.explore("close-two", "walk", m=fmap)
+    assert same is fmap
+    html = page(fmap)
+    assert len(re.findall(r"var area_data_\w+ = \{", html)) == 2  # one per mode
+    assert "Minutes after: Close the two 'closing' centres" in html
+    assert "L.control.layers" not in html  # the layer control is the caller's
 
 
 def test_bins_are_labelled_and_diverge_around_zero():
@@ -222,16 +265,14 @@ def test_display_shapes_keep_neighbours_together():
 
 
 def test_save_map_is_atomic_and_readable(result, tmp_path):
-    path = maps.save_map(
-        maps.impact_map(result, scenario="close-two", mode="drive"), tmp_path / "m.html"
-    )
+    path = maps.save_map(result.explore("close-two", "drive"), tmp_path / "m.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert oct(path.stat().st_mode & 0o777) == "0o644"
     assert [p.name for p in tmp_path.iterdir()] == ["m.html"]
 
 
 def test_offline_map_inlines_everything(result, assets_dir, tmp_path):
-    fmap = maps.impact_map(result, scenario="close-two", mode="walk", offline=True)
+    fmap = result.explore("close-two", "walk", offline=True)
     html = page(fmap)
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+stylesheet", html)
@@ -239,17 +280,16 @@ def test_offline_map_inlines_everything(result, assets_dir, tmp_path):
     assert ".leaflet-pane" in html  # its stylesheet
     assert "tile.openstreetmap.org" not in html and "L.tileLayer" not in html
     assert "No basemap: area outlines only." in html
-    assert len(area_data(html)["features"]) == len(result.area_shapes)
+    assert len(area_data(html)["features"]) == len(result.areas)
     # the notebook display is the same self-contained page
     assert "cdn.jsdelivr" not in fmap._repr_html_()
 
 
 def test_offline_without_assets_says_how_to_get_them(result, tmp_path):
     with pytest.raises(DataNotFoundError) as info:
-        maps.impact_map(
-            result,
-            scenario="close-two",
-            mode="drive",
+        result.explore(
+            "close-two",
+            "drive",
             offline=True,
             assets_dir=tmp_path / "empty",
             fetch_assets=False,
@@ -263,7 +303,8 @@ def test_offline_without_assets_says_how_to_get_them(result, tmp_path):
 def test_derbyshire_map_stays_small(shared_data, project_root, tmp_path):
     """499 real LSOA 2021 boundaries, 22 centres, random minutes: the map is under 3 MB."""
     import centrereach
-    from centrereach.study import Study
+    from centrereach.results import StudyResult
+    from centrereach.scenarios import BASELINE, Scenario, scenario_from_spec
 
     areas = centrereach.load_areas(
         shared_data / "ons" / "lsoa21_bsc_england_wales.geojson",
@@ -285,15 +326,19 @@ def test_derbyshire_map_stays_small(shared_data, project_root, tmp_path):
         index=areas.index,
         columns=centres.index,
     )
-    study = Study(
+    decision = {"label": "2024 decision", "where": 'status_2024 == "retained"'}
+    result = StudyResult.from_matrices(
+        {"drive": matrix},
+        centres=centres,
+        areas=areas,
+        scenarios=[
+            Scenario(BASELINE, "All centres open", tuple(centres.index)),
+            scenario_from_spec("decision-2024", decision, centres),
+        ],
         name="derbyshire-size",
         title="Derbyshire (random minutes, for the size test)",
-        scenario_specs={
-            "decision-2024": {"label": "2024 decision", "where": 'status_2024 == "retained"'}
-        },
-        centres_spec={"status_column": "status_2024"},
+        status_column="status_2024",
     )
-    result = study.evaluate(matrices={"drive": matrix}, centres=centres, areas=areas)
     for offline in (False, True):
         if offline:
             try:
@@ -302,7 +347,7 @@ def test_derbyshire_map_stays_small(shared_data, project_root, tmp_path):
                 if CI:
                     raise
                 continue
-        fmap = maps.impact_map(result, scenario="decision-2024", mode="drive", offline=offline)
+        fmap = result.explore("decision-2024", "drive", offline=offline)
         path = maps.save_map(fmap, tmp_path / f"derbyshire-{offline}.html")
         size = path.stat().st_size
         assert size < 3_000_000, f"{size:,} bytes"

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from centrereach import outputs
 from centrereach.cli import main
+from centrereach.outputs import write_outputs
 from centrereach.errors import SnapWarning, StudyFileError, UnknownCentreError
 from centrereach.metrics import summary_table, weighted_mean, weighted_quantile
 from centrereach.scenarios import Scenario, evaluate_scenarios, scenario_from_spec
@@ -97,11 +99,16 @@ def test_baseline_is_smallest_over_scenarios(run_output: tuple[Path, str]) -> No
 def test_summary_agrees_with_areas(run_output: tuple[Path, str]) -> None:
     out, _ = run_output
     areas = pd.read_csv(out / "areas.csv")
-    summary = pd.read_csv(out / "summary.csv", dtype={"imd_decile": str})
+    summary = pd.read_csv(out / "summary.csv", dtype={"imd_decile": "Int64"})
     for (scenario, mode), part in areas.groupby(["scenario", "mode"]):
         rows = summary[(summary["scenario"] == scenario) & (summary["mode"] == mode)]
-        for decile, group in [*part.groupby("imd_decile"), ("all", part)]:
-            row = rows[rows["imd_decile"] == str(decile)].iloc[0]
+        assert len(rows) == part["imd_decile"].nunique() + 1  # each decile, and all areas
+        for decile, group in [*part.groupby("imd_decile"), (None, part)]:
+            if decile is None:
+                row = rows[rows["group"] == "all"].iloc[0]
+                assert pd.isna(row["imd_decile"])
+            else:
+                row = rows[(rows["group"] == "decile") & (rows["imd_decile"] == decile)].iloc[0]
             w = group["children"].to_numpy(float)
             t = group["time_min"].to_numpy(float)
             b = group["baseline_time_min"].to_numpy(float)
@@ -145,7 +152,7 @@ def test_removing_a_centre_that_serves_nobody_changes_nothing(shared_data: Path)
     # one Rutland centroid lies about 870 m from the drive network: kept, and named in a warning
     with pytest.warns(SnapWarning, match=r"E01013787 \(8\d\d m\)"):
         result = study.run(data_dir=shared_data, progress=False)
-    assert "E01013787" in set(result.areas["lsoa_code"])
+    assert "E01013787" in set(result.table["lsoa_code"]) and "E01013787" in result.areas.index
     matrix = result.matrices["drive"].copy()
     matrix["nowhere"] = matrix.to_numpy().max() + 100.0  # farther than every real centre
     everyone = Scenario("all", "all", tuple(matrix.columns))
@@ -172,7 +179,7 @@ def test_removing_a_centre_that_serves_nobody_changes_nothing(shared_data: Path)
 
 def test_synthetic_demo_is_labelled(tmp_path: Path) -> None:
     result = synthetic_study(n_side=8, cells=2).run(progress=False)
-    folder = result.write(tmp_path / "demo", maps=False)
+    folder = write_outputs(result, tmp_path / "demo", maps=False)
     assert "SYNTHETIC" in result.console_summary()
     assert pd.read_csv(folder / "areas.csv")["note"].str.contains("SYNTHETIC").all()
     assert pd.read_csv(folder / "summary.csv")["note"].str.contains("SYNTHETIC").all()
@@ -189,24 +196,22 @@ def test_demo_command(tmp_path: Path) -> None:
 def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = synthetic_study(n_side=6, cells=2).run(progress=False)
     target = tmp_path / "out"
-    original = type(result)._write_all
+    original = outputs.write_report_and_maps
 
-    def crash(self: object, folder: Path, *, maps: bool, offline: bool = False) -> None:
-        original(self, folder, maps=maps, offline=offline)
+    def crash(result: object, folder: Path, *, offline: bool = False) -> list[Path]:
+        original(result, folder, offline=offline)
         raise KeyboardInterrupt  # interrupted after writing every file
 
-    monkeypatch.setattr(type(result), "_write_all", crash)
+    monkeypatch.setattr(outputs, "write_report_and_maps", crash)
     with pytest.raises(KeyboardInterrupt):
-        result.write(target)
+        write_outputs(result, target)
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary folder left behind either
     # a previous complete output survives a failed rewrite untouched
-    monkeypatch.setattr(type(result), "_write_all", original)
-    result.write(target, maps=False)
+    write_outputs(result, target, maps=False)
     before = sorted(p.name for p in target.iterdir())
-    monkeypatch.setattr(type(result), "_write_all", crash)
     with pytest.raises(KeyboardInterrupt):
-        result.write(target)
+        write_outputs(result, target)
     assert sorted(p.name for p in target.iterdir()) == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -223,9 +228,10 @@ def test_newly_beyond_counts_only_those_crossing() -> None:
         "time_min": [20.0, 40.0, 10.0], "baseline_time_min": [10.0, 20.0, 10.0],
         "children": [5, 7, 11], "population": [1, 1, 1],
     })  # fmt: skip
-    s = summary_table(rows, thresholds=(15, 30)).set_index("imd_decile")
+    s = summary_table(rows, thresholds=(15, 30)).set_index("group")
     assert s.loc["all", "newly_beyond_15"] == 5  # 20 > 15 now, 10 before; 40 was 20 > 15
     assert s.loc["all", "newly_beyond_30"] == 7
+    assert s.loc["decile", "imd_decile"] == 1 and pd.isna(s.loc["all", "imd_decile"])
 
 
 # ---------------------------------------------------------------- bad study files
@@ -350,18 +356,17 @@ def test_mostly_uncovered_study_is_an_error(shared_data: Path, tmp_path: Path) -
 
 def test_study_optimise_beats_every_same_size_scenario(tmp_path: Path) -> None:
     result = synthetic_study(n_side=11, cells=2).run(progress=False)
-    best, extended, table = result.optimise(keep=4, objective="mean-time", mode="walk")
+    outcome = result.optimise(keep=4, objective="mean-time", mode="walk")
+    best, extended, table = outcome.best, outcome.result, outcome.comparison
     assert len(best.open_centres) == 4 and best.optimal
     assert "best-keep-4" in extended.scenarios
     same = table[table["open_centres"] == 4]
     assert (same["value"] >= same["best_value"] - 1e-9).all()
     assert (same["shortfall"] >= -1e-9).all()
     # the added scenario's summary equals the optimiser's value (weighted mean, minutes)
-    row = extended.summary.query(
-        "scenario == 'best-keep-4' and mode == 'walk' and imd_decile == 'all'"
-    )
+    row = extended.summary.query("scenario == 'best-keep-4' and mode == 'walk' and group == 'all'")
     assert row["mean_time_min"].iloc[0] == pytest.approx(best.value, rel=1e-9)
-    folder = extended.write(tmp_path / "opt", maps=False)
+    folder = write_outputs(extended, tmp_path / "opt", maps=False)
     assert (folder / "optimise.csv").is_file()
 
 

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -71,10 +71,11 @@ class CommandError(click.ClickException):
 
     exit_code = 2
 
-    def format_message(self) -> str:
-        return textwrap.fill(
+    def show(self, file: IO[Any] | None = None) -> None:
+        message = textwrap.fill(
             self.message, width=100, break_long_words=False, break_on_hyphens=False
         )
+        click.echo(click.style("error: ", fg="red", bold=True) + message, err=True, file=file)
 
 
 @contextmanager
