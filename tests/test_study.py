@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from centrereach import outputs
 from centrereach.cli import main
-from centrereach.outputs import write_outputs
 from centrereach.errors import SnapWarning, StudyFileError, UnknownCentreError
 from centrereach.metrics import summary_table, weighted_mean, weighted_quantile
+from centrereach.outputs import write_outputs
 from centrereach.scenarios import Scenario, evaluate_scenarios, scenario_from_spec
 from centrereach.study import Study
 from centrereach.synthetic import synthetic_study
