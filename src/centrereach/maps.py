@@ -478,7 +478,8 @@ def deciles_of(rows: pd.DataFrame) -> np.ndarray:
     """
     if "imd_decile" not in rows.columns:
         return np.full(len(rows), np.nan)
-    return pd.to_numeric(rows["imd_decile"], errors="coerce").to_numpy(dtype=float)
+    deciles: np.ndarray = pd.to_numeric(rows["imd_decile"], errors="coerce").to_numpy(dtype=float)
+    return deciles
 
 
 # --------------------------------------------------------------------------------------------
@@ -759,7 +760,7 @@ def _macro(name: str, **attrs: Any) -> Any:
     from branca.element import MacroElement
     from folium.template import Template
 
-    element = MacroElement()
+    element = MacroElement()  # type: ignore[no-untyped-call]  # branca has no annotations
     element._name = attrs.pop("_name", "CentrereachElement")
     element._template = Template(_script(name))
     for key, value in attrs.items():
@@ -846,14 +847,6 @@ def fetch_offline_assets(*, directory: str | os.PathLike[str] | None = None) -> 
         if source is not None:
             specs.append(f"{source[0]}@{source[1]}")
     return _assets.fetch_packages(specs, directory=folder)
-
-
-def _offline_urls() -> list[str]:
-    import folium
-
-    js = dict(folium.Map.default_js)["leaflet"]
-    css = dict(folium.Map.default_css)["leaflet_css"]
-    return [js, css]
 
 
 def _offline_urls() -> list[str]:
