@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DATA_DIR ?= $(if $(CENTREREACH_DATA_DIR),$(CENTREREACH_DATA_DIR),$(wildcard ../shared/data))
 
-.PHONY: run test demo bench lint format clean
+.PHONY: run test test-fast demo bench lint format clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(STAMP)
 ## The whole test suite, with lint and type checks.
 test: $(STAMP) lint
 	$(PY) -m pytest
+
+## The edit loop: no slow tests, no ../shared/data, no lint.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not shared_data"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

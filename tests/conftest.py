@@ -1,34 +1,59 @@
-"""Shared fixtures.
+"""Shared fixtures, the ``shared_data`` marker and the ``--artifacts`` option.
 
 Tests that read the real reference data in ``../shared/data`` use the ``shared_data`` fixture: it
 fails under ``CI=true`` when the folder is missing (CI must never skip them silently) and skips with
-a reason elsewhere.
+a reason elsewhere. The same rule, for anything else a test needs from the machine (Chromium, npm),
+is the ``unavailable`` fixture.
+
+Every test that uses ``shared_data``, directly or through another fixture (``rutland_run``,
+``rutland_result``, ...), is marked ``shared_data`` at collection, so ``-m "not shared_data"``
+(``make test-fast``) leaves out all of them.
+
+The expensive results are built once per session, here, and shared: ``synthetic_result``,
+``rutland_result``, ``chesterfield_result`` (in memory) and ``rutland_run``, ``chesterfield_run``
+(the ``centrereach run`` command, written to disk). Treat them as read-only: each result fixture
+checks at the end of the session that no test changed its tables.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NoReturn
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CENTREREACH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def _require_shared() -> Path:
-    if (SHARED_DATA / "README.md").is_file():
-        return SHARED_DATA
-    msg = f"the shared reference data is missing: expected it at {SHARED_DATA}"
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(msg + " (CI=true: tests that need it must not be skipped)")
-    pytest.skip(msg)
+def _unavailable(why: str) -> NoReturn:
+    """Skip the test with ``why``; under ``CI=true`` fail it instead (CI must not skip)."""
+    if CI:
+        pytest.fail(f"{why} (CI=true: this test must run, not be skipped)")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def unavailable() -> Callable[[str], NoReturn]:
+    """The skip-or-fail rule, for a test that finds something it needs missing.
+
+    ``unavailable("headless Chromium is not installed")`` skips with that reason, and fails the
+    test instead under ``CI=true``: the rule the ``shared_data`` fixture follows.
+    """
+    return _unavailable
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Path to ``../shared/data`` (fails under CI when missing, skips elsewhere)."""
-    return _require_shared()
+    if not (SHARED_DATA / "README.md").is_file():
+        _unavailable(f"the shared reference data is missing: expected it at {SHARED_DATA}")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +61,158 @@ def project_root() -> Path:
     return ROOT
 
 
+# ------------------------------------------------------------ the shared_data marker
+
+
+def _fixture_closure(name: str, item: pytest.Item, seen: set[str]) -> set[str]:
+    """``name`` and every fixture it requests, transitively, as visible from ``item``."""
+    if name in seen:
+        return seen
+    seen.add(name)
+    manager = item.session._fixturemanager
+    for fixturedef in manager.getfixturedefs(name, item) or ():
+        for arg in fixturedef.argnames:
+            _fixture_closure(arg, item, seen)
+    return seen
+
+
+def _uses_shared_data(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    # A parametrized fixture whose parameter names another fixture, which it fetches with
+    # request.getfixturevalue (tests/test_study.py: run_output -> "rutland" -> rutland_run): that
+    # dependency is invisible in item.fixturenames, so follow the parameters that name fixtures.
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        for value in callspec.params.values():
+            if isinstance(value, str) and value.isidentifier():
+                names |= _fixture_closure(value, item, set())
+    return "shared_data" in names
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``shared_data`` every test that uses the ``shared_data`` fixture, however indirectly."""
+    for item in items:
+        if _uses_shared_data(item) and item.get_closest_marker("shared_data") is None:
+            item.add_marker(pytest.mark.shared_data)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Fail a test that reached ``shared_data`` without carrying the marker.
+
+    A fixture fetched by a name computed at run time is invisible to the collection hook above;
+    such a test would run (or be skipped) in the fast tier instead of being deselected. Mark it
+    ``@pytest.mark.shared_data``, or request the fixture by name. (``_fixture_defs`` is pytest's
+    record of the fixtures set up for this test, including those fetched at run time.)
+    """
+    used = getattr(getattr(item, "_request", None), "_fixture_defs", {})
+    if "shared_data" in used and item.get_closest_marker("shared_data") is None:
+        pytest.fail(
+            f"{item.nodeid} uses the shared_data fixture but is not marked shared_data: "
+            "add @pytest.mark.shared_data (it requests the fixture at run time)"
+        )
+
+
+# ------------------------------------------------------------ --artifacts
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--artifacts",
+        metavar="DIR",
+        default=None,
+        help="keep the browser test's screenshots in DIR (default: a temporary folder)",
+    )
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder for screenshots and other things worth looking at after a run.
+
+    ``--artifacts DIR`` when given (created if needed), else a session temporary folder: never the
+    source tree.
+    """
+    option = request.config.getoption("artifacts")
+    if option is None:
+        return tmp_path_factory.mktemp("artifacts")
+    folder = Path(option).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# ------------------------------------------------------------ results built once per session
+
+
+def _fingerprint(result: Any) -> dict[str, int]:
+    """A hash of each table of a study result, to notice a test that changed a shared result."""
+    tables = {"areas": result.areas, "summary": result.summary, "equity": result.equity}
+    tables |= {f"matrix_{mode}": matrix for mode, matrix in result.matrices.items()}
+    return {
+        name: int(pd.util.hash_pandas_object(frame.astype(str), index=True).sum())
+        for name, frame in tables.items()
+    }
+
+
+def _shared(result: Any, name: str) -> Iterator[Any]:
+    before = _fingerprint(result)
+    yield result
+    changed = sorted(k for k, v in _fingerprint(result).items() if before.get(k) != v)
+    assert not changed, f"a test changed the session-wide {name}: {changed} (copy it first)"
+
+
+@pytest.fixture(scope="session")
+def synthetic_result() -> Iterator[Any]:
+    """``synthetic_study(n_side=16).run()``: Synthshire, invented, no files or network needed.
+
+    A ``StudyResult`` of 25 areas and six centres (labelled SYNTHETIC), both modes (``drive``,
+    ``walk``), the ``baseline`` and one closure scenario (``close-two``). The size the map, report
+    and browser tests share; read-only.
+    """
+    from centrereach.synthetic import synthetic_study
+
+    yield from _shared(synthetic_study(n_side=16).run(progress=False), "synthetic_result")
+
+
+def _study_result(toml: str, shared: Path) -> Any:
+    from centrereach.errors import CoverageWarning, SnapWarning
+    from centrereach.study import Study
+
+    with warnings.catch_warnings():
+        # Expected, and tested where they matter (test_study.py): the Chesterfield extract does
+        # not cover the north of the district; one Rutland centroid is ~870 m from a road.
+        warnings.simplefilter("ignore", CoverageWarning)
+        warnings.filterwarnings("ignore", r".*E01013787 \(8\d\d m\)", SnapWarning)
+        return Study.from_toml(ROOT / "studies" / toml).run(data_dir=shared, progress=False)
+
+
+@pytest.fixture(scope="session")
+def rutland_result(shared_data: Path) -> Iterator[Any]:
+    """``Study.from_toml("studies/rutland-example.toml").run(data_dir=shared_data)``, in memory.
+
+    A ``StudyResult`` on the real Rutland road network and LSOAs: 26 areas, four example
+    centres, ``drive`` and ``walk``, the ``baseline`` and two closure scenarios (``close-two``,
+    ``close-uppingham``). About 5 s; read-only.
+    """
+    yield from _shared(_study_result("rutland-example.toml", shared_data), "rutland_result")
+
+
+@pytest.fixture(scope="session")
+def chesterfield_result(shared_data: Path) -> Iterator[Any]:
+    """``Study.from_toml("studies/chesterfield-2024.toml").run(data_dir=shared_data)``, in memory.
+
+    A ``StudyResult`` of the 2024 decision on the real Chesterfield network: the 57 Chesterfield
+    LSOAs the extract covers (12 excluded; their ``CoverageWarning`` is ignored here), four
+    centres, ``drive`` and ``walk``, the ``baseline``, ``decision-2024`` and the two single
+    closures. About 5 s; read-only.
+    """
+    yield from _shared(_study_result("chesterfield-2024.toml", shared_data), "chesterfield_result")
+
+
 # ------------------------------------------------------------ the two real studies, run once
 
 
 def _cli_run(study: str, out: Path, shared: Path) -> tuple[Path, str]:
-    import warnings
-
     from click.testing import CliRunner
 
     from centrereach.cli import main

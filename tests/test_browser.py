@@ -5,31 +5,24 @@ Each file is opened from disk, as a planner would open it. The maps are the *off
 message at level SEVERE in the browser console is a failure, with no filtering. For each map
 the test counts the area polygons Leaflet draws for every layer (clicking each radio button of
 the layer control), hovers an area for its tooltip, clicks a centre for its popup, and saves a
-screenshot under ``tests/artifacts/``. The report is also laid out as for print on an A4 page
-width, and no table may be wider than the page.
+screenshot (into a temporary folder, or the folder given by ``pytest --artifacts DIR``). The
+report is also laid out as for print on an A4 page width, and no table may be wider than the page.
 
-Needs the Debian packages ``chromium`` and ``chromium-driver`` (installed here when missing and
-running as root) and the ``selenium`` Python package. Elsewhere the test is skipped with the
-reason; under ``CI=true`` it fails instead.
+Needs the Debian packages ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them;
+elsewhere ``apt-get install -y chromium chromium-driver`` as root) and the ``selenium`` Python
+package. Without them the test is skipped with the reason; under ``CI=true`` it fails instead.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from centrereach import maps, report
-from centrereach.synthetic import synthetic_study
 
-CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -44,78 +37,49 @@ FLAGS = (
 )
 
 
-def _unavailable(why: str) -> None:
-    if CI:
-        pytest.fail(f"{why} (CI=true: the browser test must run)")
-    pytest.skip(why)
-
-
-def _ensure_chromium() -> None:
-    """Install Debian's chromium and chromium-driver when missing (as root), else skip/fail."""
-    if CHROMIUM.exists() and CHROMEDRIVER.exists():
-        return
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-q"], check=False, env=env, timeout=600)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "chromium", "chromium-driver"],
-            check=False,
-            env=env,
-            timeout=1200,
-        )
-        if CHROMIUM.exists() and CHROMEDRIVER.exists():
-            return
-        _unavailable("apt-get install chromium chromium-driver failed")
-    _unavailable(
-        "headless Chromium is not installed: run 'apt-get install -y chromium chromium-driver' "
-        "as root"
-    )
-
-
 @pytest.fixture(scope="module")
-def driver(tmp_path_factory):
-    _ensure_chromium()
+def driver(unavailable, tmp_path_factory):
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or chromedriver is None:
+        unavailable(
+            "headless Chromium is not installed: run "
+            "'apt-get install -y chromium chromium-driver' as root (.ci/run does)"
+        )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        _unavailable("the selenium package is not installed (pip install selenium)")
+        unavailable("the selenium package is not installed (pip install selenium)")
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = chromium
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    browser = webdriver.Chrome(options=options, service=Service(chromedriver))
     browser.set_page_load_timeout(60)
     yield browser
     browser.quit()
 
 
 @pytest.fixture(scope="module")
-def assets():
+def assets(unavailable):
     try:
         return maps.fetch_offline_assets()
     except Exception as exc:
-        _unavailable(f"offline map assets (Leaflet from npm) unavailable: {exc}")
+        unavailable(f"offline map assets (Leaflet from npm) unavailable: {exc}")
 
 
 @pytest.fixture(scope="module")
-def synthetic_outputs(assets, tmp_path_factory):
-    result = synthetic_study(n_side=16).run(progress=False)
+def synthetic_outputs(assets, synthetic_result, tmp_path_factory):
     folder = tmp_path_factory.mktemp("synthetic")
-    return result, folder, report.write_outputs(result, folder, offline=True)
+    return synthetic_result, report.write_outputs(synthetic_result, folder, offline=True)
 
 
 @pytest.fixture(scope="module")
-def rutland_outputs(assets, shared_data, project_root, tmp_path_factory):
-    from centrereach.study import Study
-
-    result = Study.from_toml(project_root / "studies" / "rutland-example.toml").run(
-        data_dir=shared_data, progress=False
-    )
+def rutland_outputs(assets, rutland_result, tmp_path_factory):
     folder = tmp_path_factory.mktemp("rutland")
-    return result, folder, report.write_outputs(result, folder, offline=True)
+    return rutland_result, report.write_outputs(rutland_result, folder, offline=True)
 
 
 def _open(driver, path: Path) -> None:
@@ -127,14 +91,12 @@ def _severe(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def _screenshot(driver, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+def _screenshot(driver, path: Path) -> Path:
     path.write_bytes(base64.b64decode(driver.get_screenshot_as_base64()))
     return path
 
 
-def _check_map(driver, path: Path, *, result, scenario: str, name: str) -> None:
+def _check_map(driver, path: Path, *, result, scenario: str, shot: Path) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -202,11 +164,10 @@ def _check_map(driver, path: Path, *, result, scenario: str, name: str) -> None:
     assert "Nearest centre for" in popup, popup
     driver.execute_script("window.centrereach.maps[0].map.closePopup();")
     assert _severe(driver) == []
-    shot = _screenshot(driver, name)
-    assert shot.stat().st_size > 10_000
+    assert _screenshot(driver, shot).stat().st_size > 10_000
 
 
-def _check_report(driver, path: Path, *, result, name: str) -> None:
+def _check_report(driver, path: Path, *, result, shot: Path) -> None:
     _open(driver, path)
     assert driver.title.startswith(result.study.title)
     n = driver.execute_script(
@@ -221,7 +182,7 @@ def _check_report(driver, path: Path, *, result, name: str) -> None:
     assert n["charts"] == 2 * scenarios * modes
     assert _severe(driver) == []
     driver.set_window_size(1100, 1800)
-    _screenshot(driver, name)
+    _screenshot(driver, shot)
     # as printed on A4 (about 186 mm of text width = 703 CSS px): no table is cut off
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     driver.set_window_size(703, 1000)
@@ -237,13 +198,23 @@ def _check_report(driver, path: Path, *, result, name: str) -> None:
     driver.set_window_size(1400, 1000)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("which", ["synthetic", "rutland"])
-def test_outputs_in_chromium(driver, request, which):
-    result, _folder, written = request.getfixturevalue(f"{which}_outputs")
+def _check_outputs(driver, outputs, *, which: str, artifacts: Path) -> None:
+    result, written = outputs
+    assert any(path.name == "report.html" for path in written)
     for path in written:
         if path.name == "report.html":
-            _check_report(driver, path, result=result, name=f"{which}-report")
+            _check_report(driver, path, result=result, shot=artifacts / f"{which}-report.png")
             continue
         scenario, _mode = path.stem.rsplit("_", 1)
-        _check_map(driver, path, result=result, scenario=scenario, name=f"{which}-{path.stem}")
+        shot = artifacts / f"{which}-{path.stem}.png"
+        _check_map(driver, path, result=result, scenario=scenario, shot=shot)
+
+
+@pytest.mark.slow
+def test_synthetic_outputs_in_chromium(driver, synthetic_outputs, artifacts_dir):
+    _check_outputs(driver, synthetic_outputs, which="synthetic", artifacts=artifacts_dir)
+
+
+@pytest.mark.slow
+def test_rutland_outputs_in_chromium(driver, rutland_outputs, artifacts_dir):
+    _check_outputs(driver, rutland_outputs, which="rutland", artifacts=artifacts_dir)

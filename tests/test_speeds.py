@@ -1,9 +1,14 @@
-"""The UK speed model: maxspeed parsing, defaults by road class, realism and descriptions."""
+"""The UK speed model: maxspeed parsing, defaults by road class, realism and descriptions.
+
+The tables and figures of docs/method-network.md §4 are read and compared with the code.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -18,6 +23,7 @@ from centrereach._speeds import (
 )
 
 MPH = 1.609344
+METHOD_DOC = Path(__file__).resolve().parents[1] / "docs" / "method-network.md"
 
 
 @pytest.mark.parametrize(
@@ -155,18 +161,90 @@ def test_defaults_cannot_be_changed_through_the_callers_dict() -> None:
         model.defaults_kph["residential"] = 1.0  # type: ignore[index]
 
 
+def _doc_section(number: str) -> str:
+    """Section ``### <number> ...`` of docs/method-network.md, up to the next heading."""
+    text = METHOD_DOC.read_text(encoding="utf-8")
+    match = re.search(rf"^### {re.escape(number)} .*?$(.*?)(?=^#)", text, flags=re.M | re.S)
+    assert match, f"{METHOD_DOC.name} has no section '### {number}'"
+    return match.group(1)
+
+
+def _doc_table(section: str) -> list[list[str]]:
+    """The body rows of the first Markdown table in ``section``, as lists of stripped cells."""
+    lines = [line.strip() for line in section.splitlines() if line.strip().startswith("|")]
+    assert len(lines) > 2, "no table in the section"
+    assert re.fullmatch(r"\|[-:| ]+\|", lines[1]), lines[1]  # header, rule, then the body
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
 def test_default_table_matches_documented_mph() -> None:
+    """docs/method-network.md §4.3 is the table of UK defaults the code uses, class by class."""
+    documented: dict[str, float] = {}
+    fallback_mph = None
+    for classes, default, _reason in _doc_table(_doc_section("4.3")):
+        number = re.fullmatch(r"(\d+(?:\.\d+)?) mph", default)
+        assert number, f"§4.3: cannot read the default {default!r} of {classes}"
+        if classes == "(any other)":
+            fallback_mph = float(number[1])
+            continue
+        for highway in classes.split(","):
+            assert highway.strip() not in documented, f"§4.3 lists {highway} twice"
+            documented[highway.strip()] = float(number[1])
     model = SpeedModel()
-    assert set(model.defaults_kph) == set(UK_DEFAULT_SPEEDS_MPH)
-    for highway, value in UK_DEFAULT_SPEEDS_MPH.items():
-        assert model.defaults_kph[highway] == value * MPH
+    assert set(documented) == set(model.defaults_kph), (
+        f"only in the docs: {sorted(set(documented) - set(model.defaults_kph))}; "
+        f"only in the code: {sorted(set(model.defaults_kph) - set(documented))}"
+    )
+    assert documented == dict(UK_DEFAULT_SPEEDS_MPH)
+    free = SpeedModel.free_flow()
+    for highway, value in documented.items():
+        assert model.defaults_kph[highway] == pytest.approx(value * MPH, rel=1e-12), highway
+        assert free.limit_kph(highway=highway) == pytest.approx(value * MPH, rel=1e-12), highway
+    assert fallback_mph is not None, "§4.3 has no '(any other)' row"
+    assert model.fallback_kph == pytest.approx(fallback_mph * MPH, rel=1e-12)
+    assert free.limit_kph(highway="no_such_class") == pytest.approx(fallback_mph * MPH)
 
 
-def test_default_model_is_realistic() -> None:
-    assert SpeedModel() == SpeedModel.realistic()
-    assert SpeedModel().realism_factor == 0.8
-    assert SpeedModel().junction_delay_s == 0.0
-    assert SpeedModel().walk_kph == 4.8
+def test_maxspeed_table_matches_parse_maxspeed() -> None:
+    """Every value in docs/method-network.md §4.2 with one number (or none) parses to it."""
+    checked = 0
+    for values, kph, _note in _doc_table(_doc_section("4.2")):
+        if kph == "—":
+            expected = None
+        elif re.fullmatch(r"\d+(?:\.\d+)?", kph):
+            expected = float(kph)
+        else:
+            continue  # "the lowest", "as the correct form", "112.65408 or 96.56064": see above
+        for value in re.findall(r"`([^`]+)`", values):
+            got = parse_maxspeed(value)
+            if expected is None:
+                assert got is None, (value, got)
+            else:
+                assert got == pytest.approx(expected, abs=1e-9), (value, got, expected)
+            checked += 1
+    assert checked >= 20, f"only {checked} documented values checked: has the table changed?"
+
+
+def test_default_model_is_the_documented_one() -> None:
+    """§4.4 and §4.5: the default multiplies limits by the documented factor, adds no junction
+    delay unless asked, says what it does in the documented words, and walks at 4.8 km/h."""
+    realism = _doc_section("4.4")
+    factor = re.search(
+        r"multiplies every limit \(tagged or\s+default\) by \*\*([\d.]+)\*\*", realism
+    )
+    delay = re.search(r"`junction_delay_s` \(default ([\d.]+)\)", realism)
+    words = re.search(r'The report states it as: \*"(.*?)"\*', realism, flags=re.S)
+    walk = re.search(r"^([\d.]+) km/h on every edge of the walk network", _doc_section("4.5"), re.M)
+    assert factor and delay and words and walk, "the wording of §4.4/§4.5 changed: update the test"
+    model = SpeedModel()
+    assert model == SpeedModel.realistic()
+    # behaviour, not fields: a 30 mph residential street and a tagged 20 mph limit
+    assert model.drive_kph(highway="residential") == pytest.approx(float(factor[1]) * 30 * MPH)
+    assert model.drive_kph(maxspeed="20 mph") == pytest.approx(float(factor[1]) * 20 * MPH)
+    assert model.junction_delay_s == float(delay[1])
+    assert model.describe("drive") == " ".join(words[1].split())
+    assert model.walk_kph == float(walk[1])
+    assert model.describe("walk").startswith(f"Walking: {float(walk[1]):g} km/h")
 
 
 def test_describe() -> None:
