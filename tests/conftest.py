@@ -146,7 +146,8 @@ def artifacts_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
 def _fingerprint(result: Any) -> dict[str, int]:
     """A hash of each table of a study result, to notice a test that changed a shared result."""
-    tables = {"areas": result.areas, "summary": result.summary, "equity": result.equity}
+    tables = {"table": result.table, "summary": result.summary, "equity": result.equity}
+    tables |= {"areas": pd.DataFrame(result.areas), "centres": pd.DataFrame(result.centres)}
     tables |= {f"matrix_{mode}": matrix for mode, matrix in result.matrices.items()}
     return {
         name: int(pd.util.hash_pandas_object(frame.astype(str), index=True).sum())

@@ -73,13 +73,13 @@ def assets(unavailable):
 @pytest.fixture(scope="module")
 def synthetic_outputs(assets, synthetic_result, tmp_path_factory):
     folder = tmp_path_factory.mktemp("synthetic")
-    return synthetic_result, report.write_outputs(synthetic_result, folder, offline=True)
+    return synthetic_result, report.write_report_and_maps(synthetic_result, folder, offline=True)
 
 
 @pytest.fixture(scope="module")
 def rutland_outputs(assets, rutland_result, tmp_path_factory):
     folder = tmp_path_factory.mktemp("rutland")
-    return rutland_result, report.write_outputs(rutland_result, folder, offline=True)
+    return rutland_result, report.write_report_and_maps(rutland_result, folder, offline=True)
 
 
 def _open(driver, path: Path) -> None:
@@ -107,7 +107,7 @@ def _check_map(driver, path: Path, *, result, scenario: str, shot: Path) -> None
             "return !!(window.centrereach && window.centrereach.maps.length)"
         )
     )
-    n_areas = len(result.area_shapes)
+    n_areas = len(result.areas)
     info = driver.execute_script(
         """
         var m = window.centrereach.maps[0];
@@ -116,7 +116,7 @@ def _check_map(driver, path: Path, *, result, scenario: str, shot: Path) -> None
         return {areas: m.areas, counts: counts, centres: m.centres.getLayers().length};
         """
     )
-    names = maps.layer_names(result, scenario=scenario)
+    names = maps.layer_names(result.map_labels(scenario, result.modes[0]))
     assert info["areas"] == n_areas
     assert info["counts"] == dict.fromkeys(names, n_areas), info
     assert info["centres"] == len(result.centres)
@@ -148,7 +148,7 @@ def _check_map(driver, path: Path, *, result, scenario: str, shot: Path) -> None
     WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
     tooltip = driver.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text
     assert "IMD decile" in tooltip and "min" in tooltip
-    assert any(str(code) in tooltip for code in result.area_shapes.index)
+    assert any(str(code) in tooltip for code in result.areas.index)
     ActionChains(driver).move_by_offset(0, 0).move_to_element(
         driver.find_element(By.CSS_SELECTOR, ".cr-title")
     ).perform()
@@ -169,16 +169,16 @@ def _check_map(driver, path: Path, *, result, scenario: str, shot: Path) -> None
 
 def _check_report(driver, path: Path, *, result, shot: Path) -> None:
     _open(driver, path)
-    assert driver.title.startswith(result.study.title)
+    assert driver.title.startswith(result.title)
     n = driver.execute_script(
         "return {maps: document.querySelectorAll('svg.static-map').length,"
         " uses: document.querySelectorAll('svg.static-map use').length,"
         " charts: document.querySelectorAll('svg.chart').length}"
     )
-    modes = len(result.study.modes)
+    modes = len(result.modes)
     scenarios = len(result.scenarios) - 1
     assert n["maps"] == 1 + scenarios * modes
-    assert n["uses"] == n["maps"] * len(result.area_shapes)
+    assert n["uses"] == n["maps"] * len(result.areas)
     assert n["charts"] == 2 * scenarios * modes
     assert _severe(driver) == []
     driver.set_window_size(1100, 1800)

@@ -25,14 +25,14 @@ from centrereach.synthetic import synthetic_study
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-@pytest.fixture(scope="module")
-def result():
-    """Synthshire: about 25 areas, two modes, one closure scenario (synthetic)."""
-    return synthetic_study(n_side=16).run(progress=False)
+@pytest.fixture
+def result(synthetic_result):
+    """Synthshire: 25 areas, two modes, one closure scenario (synthetic; conftest)."""
+    return synthetic_result
 
 
 @pytest.fixture(scope="module")
-def real_like(result):
+def real_like():
     """The same numbers, labelled as real data with exactly located centres."""
     study = synthetic_study(n_side=16)
     study = dataclasses.replace(
