@@ -58,6 +58,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from centrereach import _settings
 from centrereach.errors import DataNotFoundError, DownloadError
 
 __all__ = [
@@ -76,13 +77,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DATA_DIR_ENV: Final = "CENTREREACH_DATA_DIR"
+DATA_DIR_ENV: Final = _settings.DATA_DIR_ENV
 """Environment variable naming a local data folder laid out like ``../shared/data``."""
 
-CACHE_ENV: Final = "CENTREREACH_CACHE_DIR"
-"""Environment variable overriding the download cache folder."""
+CACHE_ENV: Final = _settings.CACHE_DIR_ENV
+"""Environment variable overriding the cache folder (see :mod:`centrereach._settings`)."""
 
-MIRROR_ENV: Final = "CENTREREACH_MIRROR"
+MIRROR_ENV: Final = _settings.MIRROR_ENV
 """Environment variable naming a mirror (``http(s)://host[:port][/prefix]``) of a data folder."""
 
 _DEFAULT_TIMEOUT_S: Final = 60.0
@@ -1040,8 +1041,7 @@ def data_dir() -> Path | None:
     >>> if saved is not None:
     ...     os.environ["CENTREREACH_DATA_DIR"] = saved
     """
-    value = os.environ.get(DATA_DIR_ENV, "").strip()
-    return Path(value).expanduser() if value else None
+    return _settings.data_dir()
 
 
 def cache_dir() -> Path:
@@ -1061,12 +1061,7 @@ def cache_dir() -> Path:
     >>> isinstance(cache_dir(), pathlib.Path)
     True
     """
-    value = os.environ.get(CACHE_ENV, "").strip()
-    if value:
-        return Path(value).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("centrereach", appauthor=False))
+    return _settings.cache_dir("datasets")
 
 
 def _as_dataset(item: str | Dataset) -> Dataset:
@@ -1080,10 +1075,12 @@ def _search_roots(data_dir_: Path | None, cache: Path | None) -> list[Path]:
     a reason to download silently.
     """
     roots: list[Path] = []
-    wanted = ((data_dir_, "--data-dir"), (data_dir(), DATA_DIR_ENV), (cache, None))
+    wanted = (
+        (data_dir_, "--data-dir"),
+        (_settings.data_dir(), DATA_DIR_ENV),
+        (cache if cache is not None else _settings.cache_dir("datasets"), None),
+    )
     for root, origin in wanted:
-        if root is None:
-            root = cache_dir() if origin is None else None
         if root is None:
             continue
         root = Path(root).expanduser()
@@ -1157,8 +1154,8 @@ def locate(
 
 
 def _mirror_base(base_url: str | None) -> str | None:
-    value = base_url if base_url is not None else os.environ.get(MIRROR_ENV, "").strip()
-    if not value:
+    value = _settings.mirror_url(base_url)
+    if value is None:
         return None
     scheme = urllib.parse.urlsplit(value).scheme.lower()
     if scheme not in {"http", "https"}:
