@@ -42,6 +42,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final, NoReturn
 
 from centrereach import _download, _settings
@@ -334,6 +335,8 @@ _SHARED: Final = {"publisher": "publishers", "licence": "licences"}  # field -> 
 
 @dataclass(frozen=True, slots=True)
 class _Registry:
+    """Everything ``datasets.toml`` holds, checked and read-only."""
+
     datasets: Mapping[str, Dataset]
     studies: Mapping[int, Mapping[str, str]]  # LSOA vintage -> role -> dataset id
     road_extracts: Mapping[str, str]  # case-folded ONS code or name -> dataset id
@@ -439,14 +442,19 @@ def _read_registry(data: Mapping[str, Any], *, source: str) -> _Registry:
             _fail(source, where, "the table name must be an LSOA vintage, 2011 or 2021")
         if not isinstance(roles, dict):
             _fail(source, where, "must be a table of role = dataset id")
-        studies[int(vintage)] = {
-            role: known_id(ds_id, f"{where} {role}") for role, ds_id in roles.items()
-        }
+        studies[int(vintage)] = MappingProxyType(
+            {role: known_id(ds_id, f"{where} {role}") for role, ds_id in roles.items()}
+        )
     road_extracts = {
         area.casefold(): known_id(ds_id, f"[road_extracts] {area}")
         for area, ds_id in _table(data, "road_extracts", source=source).items()
     }
-    return _Registry(records, studies, road_extracts, lines)
+    return _Registry(
+        MappingProxyType(records),
+        MappingProxyType(studies),
+        MappingProxyType(road_extracts),
+        lines,
+    )
 
 
 def _load_registry() -> _Registry:
