@@ -19,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import http.server
+import importlib.resources
 import json
 import re
 import threading
 import time
+import tomllib
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,9 +33,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from centrereach import sources
+from centrereach import _download, sources
 from centrereach._cli_data import data
-from centrereach.errors import DataNotFoundError, DownloadError
+from centrereach.errors import DataFormatError, DataNotFoundError, DownloadError
 
 SMALL = "ons-lookup-lad23-utla23"  # 14 kB
 SLOW_PAUSE_S = 1.0
@@ -121,7 +123,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     default_cache = tmp_path / "default-cache"
     monkeypatch.setenv(sources.CACHE_ENV, str(default_cache))
-    monkeypatch.setattr(sources, "_RETRY_PAUSE_S", 0.0)
+    monkeypatch.setattr(_download, "_RETRY_PAUSE_S", 0.0)  # the pager's pause; pooch's is fixed
     return default_cache
 
 
@@ -327,6 +329,133 @@ def test_unknown_dataset_id_lists_the_known_ids() -> None:
     assert "iod2025-file7" in message
 
 
+# --------------------------------------------------------------------------------- datasets.toml
+
+
+def _registry_data() -> dict[str, Any]:
+    """The packaged datasets.toml, parsed (a fresh copy each time, to break on purpose)."""
+    text = importlib.resources.files("centrereach").joinpath("datasets.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _read(data: dict[str, Any]) -> Any:
+    return sources._read_registry(data, source="datasets.toml")
+
+
+def test_the_registry_is_read_from_the_packaged_toml() -> None:
+    data = _registry_data()
+    assert [ds.id for ds in sources.datasets()] == list(data["datasets"])
+    assert _read(data) == sources._REGISTRY
+    record = data["datasets"]["ons-lsoa21-bsc"]
+    ds = sources.dataset("ons-lsoa21-bsc")
+    # keys and {placeholders} are resolved from the shared tables
+    assert ds.publisher == data["publishers"][record["publisher"]]
+    assert ds.licence == data["licences"][record["licence"]]
+    prefix, rest = record["url"].split("}")
+    assert ds.url == data["urls"][prefix.lstrip("{")] + rest
+    assert "{" not in ds.notes and data["notes"]["ons_hub"] in ds.notes
+
+
+def test_a_dataset_table_can_be_added_without_python() -> None:
+    data = _registry_data()
+    data["datasets"]["my-centres-2026"] = {
+        "title": "Children's centres, 2026",
+        "publisher": "ons",
+        "vintage": "2026",
+        "page": "https://example.org/centres",
+        "filename": "centres.csv",
+        "format": "csv",
+        "layout": "one row per centre",
+        "licence": "ogl",
+        "attribution": "ons_statistics",
+        "local_name": "centres/centres-2026.csv",
+    }
+    record = _read(data).datasets["my-centres-2026"]
+    assert record.url is None and record.sha256 is None and not record.repackaged
+    assert record.attribution == sources.dataset(SMALL).attribution
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("sha256", "abc", "sha256 must be a SHA-256"),
+        ("local_name", "../outside.csv", "local_name must be a relative path"),
+        ("lsoa_vintage", 2019, "lsoa_vintage must be 2011, 2021"),
+        ("url", "ftp://example.org/x.csv", "url must be an http(s):// URL"),
+        ("title", "", "title must be a non-empty string"),
+        ("arcgis_fields", [], "arcgis_fields must name the fields"),
+        ("format", "xlsx", "format must be 'geojson' or 'csv'"),
+        ("publisher", "onss", "'onss' is not a key of [publishers]"),
+        ("attribution", "ons", "'ons' is not a key of [attribution.texts]"),
+        ("url", "{ons_hubb}x", "placeholder other than"),
+        ("titel", "a typo", "unknown field(s) ['titel']"),
+    ],
+)
+def test_an_invalid_record_names_the_file_dataset_and_field(
+    field: str, value: object, expected: str
+) -> None:
+    data = _registry_data()
+    data["datasets"]["ons-lookup-lad23-utla23"][field] = value
+    with pytest.raises(DataFormatError) as info:
+        _read(data)
+    message = str(info.value)
+    assert message.startswith("datasets.toml, [datasets.ons-lookup-lad23-utla23]")
+    assert expected in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_a_missing_field_or_unknown_study_dataset_is_named() -> None:
+    data = _registry_data()
+    del data["datasets"]["iod2019-file5"]["local_name"]
+    with pytest.raises(DataFormatError, match=r"\[datasets.iod2019-file5\]: missing field"):
+        _read(data)
+    data = _registry_data()
+    data["studies"]["2021"]["deprivation"] = "iod2025-table"
+    with pytest.raises(DataFormatError, match=r"\[studies.2021\] deprivation: 'iod2025-table'"):
+        _read(data)
+    data = _registry_data()
+    data["road_extracts"]["Rutland"] = "osm-rutland"
+    with pytest.raises(DataFormatError, match=r"\[road_extracts\] Rutland"):
+        _read(data)
+
+
+def test_attribution_has_one_home_and_one_year() -> None:
+    data = _registry_data()
+    year = data["attribution"]["year"]
+    text = importlib.resources.files("centrereach").joinpath("datasets.toml").read_text("utf-8")
+    assert text.count(f"year = {year}") == 1 and f"right {year}" not in text  # written once
+    lines = sources.ATTRIBUTION
+    assert isinstance(lines, tuple) and len(lines) == len(data["attribution"]["outputs"]) == 4
+    assert lines[0].startswith("Road network © OpenStreetMap contributors")
+    assert lines[1].endswith(f"database right {year}")
+    assert all("{" not in line and not line.endswith(".") for line in lines)
+    # each line of the outputs' attribution is said by some dataset's own attribution
+    texts = {ds.attribution for ds in sources.datasets()}
+    for line in lines:
+        said = line.removeprefix("Road network ")
+        assert any(said in attribution for attribution in texts), line
+    # changing the year in the one place changes every text that carries it
+    data["attribution"]["year"] = year + 1
+    moved = _read(data)
+    assert moved.attribution[1].endswith(f"database right {year + 1}")
+    codepoint = moved.datasets["os-codepoint-open"].attribution
+    assert str(year) not in codepoint and codepoint.count(str(year + 1)) == 3
+
+
+def test_attribution_matches_the_maps_until_maps_imports_it() -> None:
+    from centrereach import maps
+
+    assert tuple(maps.ATTRIBUTION) == sources.ATTRIBUTION
+
+
+def test_every_dataset_is_documented(project_root: Path) -> None:
+    doc = (project_root / "docs" / "data-sources.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z0-9]+(?:-[a-z0-9]+)+)`", doc))
+    ids = {ds.id for ds in sources.datasets()}
+    assert ids <= documented, f"not in docs/data-sources.md: {sorted(ids - documented)}"
+    assert "datasets.toml" in doc
+
+
 # --------------------------------------------------------------------------------- folders
 
 
@@ -489,6 +618,46 @@ def test_fetch_retries_a_server_error(server: _MirrorServer, cache: Path) -> Non
     path = sources.fetch(SMALL, cache=cache, base_url=server.url + "/flaky", progress=False)
     assert path.is_file()
     assert server.requests == ["/flaky/ons/lookup_lad23_utla23.csv"] * 2
+
+
+def test_fetch_without_retries_tries_a_server_error_once(
+    server: _MirrorServer, cache: Path
+) -> None:
+    with pytest.raises(DownloadError) as info:
+        sources.fetch(SMALL, cache=cache, base_url=server.url + "/flaky", progress=False, retries=0)
+    message = str(info.value)
+    assert "HTTP 503" in message and "attempts" not in message
+    assert server.requests == ["/flaky/ons/lookup_lad23_utla23.csv"]
+    assert _files(cache) == []
+
+
+def test_fetch_options_bundle_and_keyword_overrides(
+    shared_data: Path, server: _MirrorServer, cache: Path
+) -> None:
+    options = sources.FetchOptions(cache=cache, base_url=server.url + "/missing", retries=0)
+    with pytest.raises(DownloadError, match="404"):
+        sources.fetch(SMALL, options, progress=False)
+    # a keyword argument overrides one field of the bundle, the rest still applies
+    path = sources.fetch(SMALL, options, base_url=server.url + "/ok", progress=False)
+    assert path == cache / sources.dataset(SMALL).local_name
+    assert server.requests == [
+        "/missing/ons/lookup_lad23_utla23.csv",
+        "/ok/" + path.relative_to(cache).as_posix(),
+    ]
+    local = sources.FetchOptions(data_dir=shared_data, cache=cache)
+    paths = sources.fetch_for_study("Derbyshire", options=local)
+    assert all(shared_data in p.parents for p in paths.values())
+    assert len(server.requests) == 2  # all found in the data folder
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [("timeout_s", 0, "timeout_s must be a positive number"), ("retries", 1.5, "whole number")],
+)
+def test_fetch_options_refuse_nonsense(field: str, value: object, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        sources.FetchOptions(**{field: value})
+    assert sources.FetchOptions(data_dir="~/data").data_dir == Path.home() / "data"  # type: ignore[arg-type]
 
 
 def test_fetch_without_url_or_mirror_says_where_to_get_it(cache: Path, tmp_path: Path) -> None:
@@ -861,7 +1030,7 @@ def test_fetch_for_study_reports_every_failure(
             retries=0,
         )
     message = str(info.value)
-    wanted = sources._STUDY_DATASETS[2021]
+    wanted = sources._REGISTRY.studies[2021]
     assert message.startswith(f"{len(wanted)} of {len(wanted)} datasets")
     assert all(repr(dataset_id) in message for dataset_id in wanted.values())
     assert len(server.requests) == len(wanted)

@@ -5,8 +5,9 @@ offline map carries them inside the HTML file, so it opens with no internet at a
 come from the packages' official npm tarballs (``npm pack leaflet@1.9.3``), unpacked into a
 cache folder; nothing is copied into the repository and nothing is downloaded at import time.
 
-The cache folder is ``CENTREREACH_ASSETS_DIR`` when set, else ``web-assets`` in the user cache
-folder (``~/.cache/centrereach/web-assets`` on Linux). A package ``NAME@VERSION`` lives in
+The cache folder is ``CENTREREACH_ASSETS_DIR`` when set, else ``web-assets`` in the cache root
+(``CENTREREACH_CACHE_DIR``, else the user cache folder: ``~/.cache/centrereach/web-assets`` on
+Linux). A package ``NAME@VERSION`` lives in
 ``<cache>/NAME@VERSION/package/`` (a scoped name ``@scope/name`` becomes ``@scope__name``), which
 is what ``tar -xzf NAME-VERSION.tgz`` makes inside ``<cache>/NAME@VERSION``.
 
@@ -25,7 +26,6 @@ import hashlib
 import json
 import logging
 import mimetypes
-import os
 import re
 import shutil
 import subprocess
@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from centrereach import _settings
 from centrereach.errors import DataNotFoundError
 
 __all__ = [
@@ -48,7 +49,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Environment variable naming the folder that holds unpacked npm packages.
-ASSETS_ENV = "CENTREREACH_ASSETS_DIR"
+ASSETS_ENV = _settings.ASSETS_DIR_ENV
 
 #: SHA-512 integrity (as npm reports it) of tarballs checked by the project.
 _INTEGRITY: dict[str, str] = {
@@ -72,20 +73,19 @@ _CSS_URL = re.compile(r"""url\(\s*(?P<q>['"]?)(?P<ref>[^'")]+)(?P=q)\s*\)""")
 def assets_dir() -> Path:
     """The folder that holds unpacked npm packages for offline maps.
 
-    ``CENTREREACH_ASSETS_DIR`` when set, else ``web-assets`` in the user cache folder.
+    ``CENTREREACH_ASSETS_DIR`` when set, else ``web-assets`` in the cache root (see
+    :func:`centrereach._settings.assets_dir`).
 
     >>> import os
+    >>> saved = os.environ.pop("CENTREREACH_ASSETS_DIR", None)
     >>> os.environ["CENTREREACH_ASSETS_DIR"] = "/tmp/assets"
     >>> str(assets_dir())
     '/tmp/assets'
     >>> del os.environ["CENTREREACH_ASSETS_DIR"]
+    >>> if saved is not None:
+    ...     os.environ["CENTREREACH_ASSETS_DIR"] = saved
     """
-    env = os.environ.get(ASSETS_ENV)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("centrereach")) / "web-assets"
+    return _settings.assets_dir()
 
 
 def npm_source(url: str) -> tuple[str, str, str] | None:

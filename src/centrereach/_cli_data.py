@@ -99,14 +99,14 @@ def list_command(data_dir: Path | None, cache: Path | None) -> None:
     "--timeout",
     "timeout_s",
     type=click.FloatRange(min=0, min_open=True),
-    default=60.0,
+    default=sources.FetchOptions().timeout_s,
     show_default=True,
     help="Seconds to wait for the server (connection and each read).",
 )
 @click.option(
     "--retries",
     type=click.IntRange(min=0),
-    default=2,
+    default=sources.FetchOptions().retries,
     show_default=True,
     help="Extra attempts after a timeout, dropped connection or server error.",
 )
@@ -134,33 +134,23 @@ def fetch_command(
         raise click.UsageError(msg)
     if roads and study_area is None:
         raise click.UsageError("--roads needs --study-area")
+    options = sources.FetchOptions(
+        data_dir=data_dir,
+        cache=cache,
+        base_url=base_url,
+        progress=progress,
+        timeout_s=timeout_s,
+        retries=retries,
+    )
     results: list[tuple[str, Path]] = []
     try:
         wanted = [sources.dataset(dataset_id) for dataset_id in dataset_ids]  # fail fast on typos
         if study_area is not None:
             paths = sources.fetch_for_study(
-                study_area,
-                vintage=int(vintage),
-                roads=roads,
-                data_dir=data_dir,
-                cache=cache,
-                base_url=base_url,
-                progress=progress,
-                timeout_s=timeout_s,
-                retries=retries,
+                study_area, vintage=int(vintage), roads=roads, options=options
             )
             results.extend(paths.items())
-        for ds in wanted:
-            path = sources.fetch(
-                ds,
-                data_dir=data_dir,
-                cache=cache,
-                base_url=base_url,
-                progress=progress,
-                timeout_s=timeout_s,
-                retries=retries,
-            )
-            results.append((ds.id, path))
+        results += [(ds.id, sources.fetch(ds, options)) for ds in wanted]
     except CentrereachError as exc:
         raise _DataCommandError(str(exc)) from exc
     for name, path in results:

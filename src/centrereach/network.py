@@ -644,9 +644,10 @@ def network_cache_key(
 
 
 def _default_cache_dir() -> Path:
-    import platformdirs
+    # Imported here to keep this edit local while network.py is being reworked elsewhere.
+    from centrereach._settings import cache_dir
 
-    return Path(platformdirs.user_cache_dir("centrereach")) / "networks"
+    return cache_dir("networks")
 
 
 def _buffer_polygon(polygon: BaseGeometry, buffer_m: float) -> BaseGeometry:
@@ -951,7 +952,8 @@ def load_network(
         Distance (m) the study area is enlarged by before downloading or clipping, so routes
         through neighbouring areas count (default 10 km).
     cache_dir
-        Folder of downloaded networks (default: the user cache folder, e.g.
+        Folder of downloaded networks (default: ``networks`` in the cache root, i.e. in
+        ``CENTREREACH_CACHE_DIR`` or the user cache folder, e.g.
         ``~/.cache/centrereach/networks``). A second call with the same polygon, mode, buffer
         and speed model reads the cache instead of downloading.
     simplify
