@@ -442,10 +442,12 @@ def test_attribution_has_one_home_and_one_year() -> None:
     assert str(year) not in codepoint and codepoint.count(str(year + 1)) == 3
 
 
-def test_attribution_matches_the_maps_until_maps_imports_it() -> None:
-    from centrereach import maps
-
-    assert tuple(maps.ATTRIBUTION) == sources.ATTRIBUTION
+def test_attribution_names_every_licence_once_with_its_year() -> None:
+    text = " ".join(sources.ATTRIBUTION)
+    assert "© OpenStreetMap contributors" in text and "ODbL" in text
+    assert "Open Government Licence v3.0" in text
+    assert text.count("Contains OS data") == 1
+    assert re.search(r"Contains OS data © Crown copyright and database right 20\d\d", text)
 
 
 def test_every_dataset_is_documented(project_root: Path) -> None:

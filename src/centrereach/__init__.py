@@ -6,9 +6,8 @@ downloads, no global state.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from centrereach import errors
+from centrereach._settings import package_version
 from centrereach.areas import (
     load_areas,
     origins,
@@ -26,10 +25,7 @@ from centrereach.scenarios import Scenario, evaluate_scenarios
 from centrereach.study import Study
 from centrereach.traveltime import nearest_centre, snap, travel_time_matrix
 
-try:
-    __version__ = version("centrereach")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
+__version__ = package_version()
 
 __all__ = [
     "Headline",

@@ -35,6 +35,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from centrereach import _settings
+
 __all__ = ["ArcGISLayer", "Failure", "Options", "download_arcgis", "download_file"]
 
 logger = logging.getLogger(__name__)
@@ -131,8 +133,6 @@ class _Downloader:
     def __init__(self, label: str, known_hash: str | None, options: Options) -> None:
         import pooch
 
-        from centrereach import __version__
-
         self.label = label
         self.known_hash = known_hash
         self.attempts = 0
@@ -140,7 +140,7 @@ class _Downloader:
         self.http = pooch.HTTPDownloader(
             progressbar=options.progress,
             timeout=options.timeout_s,
-            headers={"User-Agent": f"centrereach/{__version__} (+pooch)"},
+            headers={"User-Agent": f"centrereach/{_settings.package_version()} (+pooch)"},
         )
 
     def __call__(self, url: str, output_file: str, pup: object, check_only: bool = False) -> None:
@@ -431,13 +431,12 @@ def download_arcgis(layer: ArcGISLayer, target: Path, options: Options) -> int:
     import requests
     from tqdm.auto import tqdm
 
-    from centrereach import __version__
     from centrereach._io import atomic_path
 
     assert layer.arcgis_service is not None
     query_url = layer.arcgis_service.rstrip("/") + "/query"
     session = requests.Session()
-    session.headers["User-Agent"] = f"centrereach/{__version__} (+requests)"
+    session.headers["User-Agent"] = f"centrereach/{_settings.package_version()} (+requests)"
     request = functools.partial(
         _arcgis_request,
         layer,

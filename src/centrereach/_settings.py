@@ -246,3 +246,20 @@ def mirror_url(explicit: str | None = None) -> str | None:
     """
     value = explicit if explicit is not None else os.environ.get(MIRROR_ENV, "")
     return value.strip() or None
+
+
+def package_version() -> str:
+    """centrereach's installed version (``0+unknown`` when run from an uninstalled tree).
+
+    The one place that reads it, so no module needs to import the package root for
+    ``__version__``.
+
+    >>> package_version() != ""
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("centrereach")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without an install
+        return "0+unknown"

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from centrereach import sources
 from centrereach._words import (
     LOCATION_QUALITY,
     MODE_WORDS,
@@ -91,13 +92,9 @@ COORD_DECIMALS = 5
 #: Class boundaries of the change layer (minutes, after - before); symmetric around 0.
 CHANGE_EDGES_MIN: tuple[float, ...] = (-30.0, -15.0, -5.0, -0.5, 0.5, 5.0, 15.0, 30.0)
 
-#: The attribution every map and report built from the official data must carry.
-ATTRIBUTION: tuple[str, ...] = (
-    "Road network © OpenStreetMap contributors, available under the Open Database Licence (ODbL)",
-    "Contains OS data © Crown copyright and database right 2025",
-    "Contains National Statistics data © Crown copyright and database right",
-    "Contains public sector information licensed under the Open Government Licence v3.0",
-)
+#: The attribution every map and report built from the official data must carry (from the
+#: dataset registry, ``datasets.toml``).
+ATTRIBUTION: tuple[str, ...] = sources.ATTRIBUTION
 
 # ColorBrewer palettes (Cynthia Brewer, Penn State; Apache-2.0 licensed colour specifications).
 _YLGNBU = (

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from centrereach import sources
+from centrereach import _settings, sources
 from centrereach.errors import DataNotFoundError, StudyFileError
 from centrereach.metrics import DEFAULT_THRESHOLDS_MIN
 from centrereach.network import Mode
@@ -348,14 +348,10 @@ class Study:
 
         Returns None when none is set (datasets then come from the cache or a download).
         """
-        if data_dir is not None:
-            return Path(data_dir)
-        env = os.environ.get("CENTREREACH_DATA_DIR")
-        if env:
-            return Path(env)
-        if self.data.get("dir"):
-            return (self.base_dir() / str(self.data["dir"])).resolve()
-        return None
+        dir_value = self.data.get("dir")
+        return _settings.data_dir(
+            data_dir, study_value=str(dir_value) if dir_value else None, base=self.base_dir()
+        )
 
     def resolve(self, value: str, *, data_dir: Path | None, what: str) -> Path:
         """Turn a study-file value into a local file: a dataset id, ``data:PATH`` or a path.
