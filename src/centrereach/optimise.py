@@ -48,10 +48,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from centrereach.errors import (
-    CentrereachError,
     CentrereachWarning,
     DataFormatError,
     DuplicateIdError,
+    SolverError,
     UnknownCentreError,
     UnreachableWarning,
 )
@@ -97,20 +97,6 @@ _BLOCK_ELEMENTS = 2**17
 _POOL_CAP = 256
 # HiGHS relative optimality gap; the default (1e-4) is too loose to call a solution optimal.
 _MIP_REL_GAP = 1e-9
-
-
-class SolverError(RuntimeError, CentrereachError):
-    """The MILP solver stopped without any feasible solution (time limit or solver failure).
-
-    When the solver stops at ``time_limit_s`` *with* a feasible set, :func:`optimise` returns it
-    with ``optimal=False`` instead; this error means there is no answer at all. It is also a
-    ``RuntimeError``.
-
-    Examples
-    --------
-    >>> issubclass(SolverError, RuntimeError) and issubclass(SolverError, CentrereachError)
-    True
-    """
 
 
 class Objective(StrEnum):
