@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from centrereach._speeds import (
+from centrereach.speeds import (
     MPH_TO_KPH,
     UK_DEFAULT_SPEEDS_MPH,
     SpeedModel,
@@ -155,18 +157,40 @@ def test_defaults_cannot_be_changed_through_the_callers_dict() -> None:
         model.defaults_kph["residential"] = 1.0  # type: ignore[index]
 
 
-def test_default_table_matches_documented_mph() -> None:
+def documented_defaults_mph(project_root: Path) -> dict[str, float]:
+    """The table of section 4.3 of docs/method-network.md: {highway class: mph}."""
+    text = (project_root / "docs" / "method-network.md").read_text(encoding="utf-8")
+    section = text.split("### 4.3 UK defaults by road class", 1)[1].split("\n### ", 1)[0]
+    table: dict[str, float] = {}
+    for classes, speed in re.findall(r"^\| ([^|]+?) \| (\d+) mph \|", section, re.MULTILINE):
+        for name in classes.split(","):
+            table[name.strip()] = float(speed)
+    return table
+
+
+def test_default_table_matches_the_documentation(project_root: Path) -> None:
+    documented = documented_defaults_mph(project_root)
+    fallback = documented.pop("(any other)")
+    assert documented == dict(UK_DEFAULT_SPEEDS_MPH)
     model = SpeedModel()
-    assert set(model.defaults_kph) == set(UK_DEFAULT_SPEEDS_MPH)
-    for highway, value in UK_DEFAULT_SPEEDS_MPH.items():
-        assert model.defaults_kph[highway] == value * MPH
+    assert model.fallback_kph == pytest.approx(fallback * MPH)
+    for highway, value in documented.items():
+        assert model.limit_kph(highway=highway) == pytest.approx(value * MPH, rel=1e-12)
 
 
-def test_default_model_is_realistic() -> None:
-    assert SpeedModel() == SpeedModel.realistic()
-    assert SpeedModel().realism_factor == 0.8
-    assert SpeedModel().junction_delay_s == 0.0
-    assert SpeedModel().walk_kph == 4.8
+def test_the_default_model_is_the_realistic_one() -> None:
+    assert SpeedModel() == SpeedModel.realistic() != SpeedModel.free_flow()
+
+
+def test_speed_model_has_one_public_home() -> None:
+    import centrereach
+    from centrereach import _speeds, network, speeds
+
+    assert centrereach.SpeedModel is network.SpeedModel is speeds.SpeedModel
+    assert network.parse_maxspeed is speeds.parse_maxspeed
+    assert {name: getattr(_speeds, name) for name in _speeds.__all__} == {
+        name: getattr(speeds, name) for name in _speeds.__all__
+    }
 
 
 def test_describe() -> None:

@@ -54,6 +54,7 @@ from centrereach.errors import (
     UnknownCentreError,
     UnreachableWarning,
 )
+from centrereach.network import Mode
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -75,7 +76,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ACCESS_SPEED_KPH: Final[Mapping[str, float]] = MappingProxyType({"walk": 4.8, "drive": 20.0})
+ACCESS_SPEED_KPH: Final[Mapping[str, float]] = MappingProxyType({Mode.WALK: 4.8, Mode.DRIVE: 20.0})
 """Default speed (km/h) of the access leg between a point and its snapped node, per mode.
 
 ``walk``: 4.8 km/h, an adult's walking pace (3 mph), the speed of the footpath network itself.
@@ -840,7 +841,7 @@ class Router:
             if self._mode is None or self._mode not in ACCESS_SPEED_KPH:
                 msg = (
                     f"cannot choose an access speed: the network's mode is {self._mode!r} "
-                    f"(G.graph['mode'] should be one of {sorted(ACCESS_SPEED_KPH)}); set it or "
+                    f"(G.graph['mode'] should be one of {[m.value for m in Mode]}); set it or "
                     "pass access_speed_kph"
                 )
                 raise NetworkError(msg)
