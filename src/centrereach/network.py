@@ -110,6 +110,13 @@ class Mode(StrEnum):
     'drive'
     >>> Mode("walk")
     <Mode.WALK: 'walk'>
+
+    The enum is the one list of modes (a ``str`` subclass: members compare equal to their value):
+
+    >>> [m.value for m in Mode]
+    ['drive', 'walk']
+    >>> Mode.WALK == "walk"
+    True
     """
 
     DRIVE = "drive"
@@ -356,7 +363,7 @@ def _osmnx_way_tags() -> Iterator[None]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_strings(value: Any) -> list[str]:
+def _as_strings(value: object) -> list[str]:
     """An edge attribute as a list of strings (simplified edges hold lists; NaN/None is [])."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
@@ -643,7 +650,7 @@ def _buffer_polygon(polygon: BaseGeometry, buffer_m: float) -> BaseGeometry:
     return buffered
 
 
-def _check_polygon(polygon: Any) -> None:
+def _check_polygon(polygon: object) -> None:
     from shapely.geometry import MultiPolygon, Polygon
 
     if not isinstance(polygon, Polygon | MultiPolygon):
@@ -699,7 +706,7 @@ def _check_overpass_reachable(timeout_s: float = 10.0) -> None:
 
 
 def _download(
-    polygon: Any,
+    polygon: BaseGeometry | None,
     *,
     mode: Mode,
     speeds: SpeedModel,

@@ -121,6 +121,8 @@ class Objective(StrEnum):
     True
     >>> Objective.EQUITY.unit
     'minutes'
+    >>> [o.value for o in Objective]  # the allowed values, e.g. for a command-line choice
+    ['mean-time', 'coverage', 'equity', 'minmax-decile']
     """
 
     MEAN_TIME = "mean-time"
