@@ -299,15 +299,24 @@ def _truncate(G: nx.MultiDiGraph, area: BaseGeometry) -> None:
     G.remove_nodes_from(remove)
 
 
+def _package_version() -> str:
+    """centrereach's version, as ``centrereach.__version__`` gives it (without importing it:
+    the package imports this module)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("centrereach")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0+unknown"
+
+
 def _graph_from_osm_data(data: _OsmData, mode: Mode) -> nx.MultiDiGraph:
     """Build the unsimplified graph the way osmnx's ``graph._create_graph`` does."""
     import osmnx as ox
 
-    from centrereach import __version__
-
     G = nx.MultiDiGraph(
         created_date=ox.utils.ts(),
-        created_with=f"centrereach {__version__} (osmnx {ox.__version__})",
+        created_with=f"centrereach {_package_version()} (osmnx {ox.__version__})",
         crs=ox.settings.default_crs,
     )
     G.add_nodes_from(
