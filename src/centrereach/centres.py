@@ -17,6 +17,8 @@ within 1 km, or the row is reported.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import logging
 import os
 import re
@@ -33,6 +35,8 @@ from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
 from centrereach._tables import find_column, normalise_name, read_table, row_label
 from centrereach.errors import (
     DataFormatError,
+    DataNotFoundError,
+    DownloadError,
     DuplicateIdError,
     InvalidCoordinateError,
     MissingColumnError,
@@ -603,14 +607,9 @@ def geocode_postcodes(
 
 
 def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float, float]]:
-    import csv
-    import gzip
-
     from pyproj import Transformer
 
     if not path.exists():
-        from centrereach.errors import DataNotFoundError
-
         msg = f"'{path}': no such postcode file."
         raise DataNotFoundError(msg)
     where = f"'{path}'"
@@ -675,8 +674,6 @@ def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float,
 
 def _postcodes_online(wanted: list[str], *, base_url: str) -> dict[str, tuple[float, float]]:
     import requests
-
-    from centrereach.errors import DownloadError
 
     out: dict[str, tuple[float, float]] = {}
     url = base_url.rstrip("/") + "/postcodes"
