@@ -1,4 +1,4 @@
-"""Benchmark: which centres to keep (``centrereach.optimise``), exhaustive vs MILP vs spopt.
+"""Benchmark: which centres to keep (``centrereach.optimisation``), exhaustive vs MILP vs spopt.
 
 Cases (all on synthetic, road-like travel-time matrices; no result here is a finding about
 Derbyshire):
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import scipy
 
-from centrereach.optimise import count_subsets, evaluate, optimise
+from centrereach.optimisation import count_subsets, evaluate, optimise
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "optimise.json"
@@ -259,7 +259,7 @@ def main() -> dict[str, Any]:
         )
 
     print(
-        f"centrereach.optimise benchmark ({os.cpu_count()} CPUs, numpy {np.__version__}, "
+        f"centrereach.optimisation benchmark ({os.cpu_count()} CPUs, numpy {np.__version__}, "
         f"scipy {scipy.__version__})"
     )
     print("synthetic road-like matrices; exhaustive = best of 3 runs; MILP = HiGHS (scipy.milp)")

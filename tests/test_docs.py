@@ -25,8 +25,12 @@ PUBLIC_MODULES = (
     "traveltime",
     "scenarios",
     "metrics",
-    "optimise",
+    "optimisation",
     "study",
+    "run",
+    "results",
+    "outputs",
+    "speeds",
     "maps",
     "report",
     "sources",
@@ -164,7 +168,7 @@ def test_examples_run_as_doctests_in_the_test_suite(project_root: Path) -> None:
         for node in done.stdout.splitlines()
         if node.startswith("src/centrereach/") and "::" in node
     }
-    # a doctest item is named after the object's own module, e.g. centrereach._speeds.SpeedModel
+    # a doctest item is named after the object's own module, e.g. centrereach.speeds.SpeedModel
     with_examples = {
         f"{obj.__module__}.{obj.__qualname__}"  # type: ignore[attr-defined]
         for _name, obj in _public_objects(PUBLIC_MODULES)

@@ -1,18 +1,25 @@
 """Tests of the exception hierarchy in :mod:`centrereach.errors`.
 
 Each error is a :class:`~centrereach.errors.CentrereachError` *and* the matching built-in, so code
-that already catches ``KeyError`` or ``ValueError`` keeps working.
+that already catches ``KeyError`` or ``ValueError`` keeps working. The classes are discovered by
+introspection (no list here restates the class statements), and no other module of the package
+may define its own error or warning class.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import pickle
+import pkgutil
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import pytest
 
+import centrereach
 from centrereach import errors
 from centrereach.areas import read_deprivation
 from centrereach.centres import load_centres
@@ -20,78 +27,109 @@ from centrereach.errors import CentrereachError, CentrereachWarning
 
 DATA = Path(__file__).parent / "data"
 
-BUILTIN = {
-    "DataFormatError": ValueError,
-    "MissingColumnError": KeyError,
-    "InvalidCoordinateError": ValueError,
-    "DuplicateIdError": ValueError,
-    "UnknownPostcodeError": LookupError,
-    "EmptyFileError": ValueError,
-    "EncodingError": UnicodeError,
-    "VintageMismatchError": ValueError,
-    "DataNotFoundError": FileNotFoundError,
-    "DownloadError": OSError,
-    "NetworkError": ValueError,
-    "NetworkUnavailableError": FileNotFoundError,
-    "UnknownCentreError": KeyError,
-    "StudyFileError": ValueError,
-}
-WARNINGS = {
-    "OutsideStudyAreaWarning",
-    "SnapWarning",
-    "UnreachableWarning",
-    "CoverageWarning",
-}
 MESSAGE = "'centres.csv', row 3, column 'lat': 'abc' is not a number. Write a decimal number."
 
 
-def test_all_names_are_exported_classes() -> None:
-    exported = set(errors.__all__)
-    assert exported == set(BUILTIN) | WARNINGS | {"CentrereachError", "CentrereachWarning"}
-    for name in exported:
-        assert isinstance(getattr(errors, name), type), name
+def _defined_in(module: ModuleType) -> list[type]:
+    """The exception and warning classes a module defines (not those it imports)."""
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, BaseException) and obj.__module__ == module.__name__
+    ]
 
 
-@pytest.mark.parametrize("name, builtin", sorted(BUILTIN.items(), key=lambda kv: kv[0]))
-def test_error_is_package_error_and_builtin(name: str, builtin: type[Exception]) -> None:
-    cls = getattr(errors, name)
-    assert issubclass(cls, CentrereachError)
-    assert issubclass(cls, builtin)
+ERRORS = sorted(
+    (
+        c
+        for c in _defined_in(errors)
+        if issubclass(c, CentrereachError) and c is not CentrereachError
+    ),
+    key=lambda c: c.__name__,
+)
+WARNINGS = sorted(
+    (
+        c
+        for c in _defined_in(errors)
+        if issubclass(c, CentrereachWarning) and c is not CentrereachWarning
+    ),
+    key=lambda c: c.__name__,
+)
+
+
+def _builtins_of(cls: type) -> list[type]:
+    """The built-in exception classes ``cls`` also is, beyond ``Exception`` itself."""
+    return [
+        base
+        for base in cls.__mro__
+        if base.__module__ == "builtins" and base not in (Exception, BaseException, object)
+    ]
+
+
+def test_the_hierarchy_is_found() -> None:
+    # A guard against the discovery itself going blind (e.g. a renamed module).
+    assert len(ERRORS) >= 10 and len(WARNINGS) >= 4
+    assert errors.SolverError in ERRORS and errors.SnapWarning in WARNINGS
+
+
+def test_every_class_is_exported_and_every_export_is_a_class() -> None:
+    defined = {c.__name__ for c in _defined_in(errors)}
+    assert set(errors.__all__) == defined
+    assert defined == {c.__name__ for c in ERRORS + WARNINGS} | {
+        "CentrereachError",
+        "CentrereachWarning",
+    }, "every class in centrereach.errors is a CentrereachError or a CentrereachWarning"
+
+
+def test_no_error_or_warning_class_lives_outside_errors() -> None:
+    """Errors and warnings are defined in centrereach.errors only (modules may re-export them)."""
+    strays = []
+    for info in pkgutil.iter_modules(centrereach.__path__, prefix="centrereach."):
+        if info.name == errors.__name__:
+            continue
+        module = importlib.import_module(info.name)
+        strays += [
+            f"{info.name}.{cls.__name__}"
+            for cls in _defined_in(module)
+            if issubclass(cls, CentrereachError | CentrereachWarning)
+        ]
+    assert not strays, f"move these classes to centrereach.errors: {strays}"
+
+
+@pytest.mark.parametrize("cls", ERRORS, ids=lambda c: c.__name__)
+def test_error_is_package_error_and_builtin(cls: type[CentrereachError]) -> None:
+    builtins = _builtins_of(cls)
+    assert builtins, f"{cls.__name__} should also inherit the matching built-in exception"
     error = cls(MESSAGE)
-    with pytest.raises(builtin):
-        raise error
+    for builtin in builtins:
+        with pytest.raises(builtin):
+            raise error
     with pytest.raises(CentrereachError):
         raise error
     # Errors survive pickling (multiprocessing workers send them back to the parent).
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is cls and copy.args == (MESSAGE,)
+    # The message is shown as written (KeyError would quote it).
+    assert str(error) == MESSAGE
 
 
 def test_network_unavailable_is_a_data_not_found() -> None:
     assert issubclass(errors.NetworkUnavailableError, errors.DataNotFoundError)
 
 
-@pytest.mark.parametrize(
-    "name",
-    sorted(n for n, b in BUILTIN.items() if not issubclass(b, KeyError)),
-)
-def test_message_is_shown_as_written(name: str) -> None:
-    assert str(getattr(errors, name)(MESSAGE)) == MESSAGE
+def test_solver_error_is_reexported_by_optimisation() -> None:
+    from centrereach import optimisation
 
-
-@pytest.mark.parametrize("name", ["MissingColumnError", "UnknownCentreError"])
-def test_key_error_message_is_shown_as_written(name: str) -> None:
-    assert str(getattr(errors, name)(MESSAGE)) == MESSAGE
+    assert optimisation.SolverError is errors.SolverError
+    assert issubclass(errors.SolverError, RuntimeError)
 
 
 def test_base_error_without_arguments() -> None:
     assert str(CentrereachError()) == ""
 
 
-@pytest.mark.parametrize("name", sorted(WARNINGS))
-def test_warnings_are_user_warnings(name: str) -> None:
-    cls = getattr(errors, name)
-    assert issubclass(cls, CentrereachWarning)
+@pytest.mark.parametrize("cls", WARNINGS, ids=lambda c: c.__name__)
+def test_warnings_are_user_warnings(cls: type[CentrereachWarning]) -> None:
     assert issubclass(cls, UserWarning)
     with pytest.warns(UserWarning, match="listed"):
         warnings.warn("3 areas listed", cls, stacklevel=1)

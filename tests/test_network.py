@@ -204,9 +204,54 @@ def test_tagged_limits_set_the_speed(graphs: Graphs) -> None:
     assert seen == {"30 mph", "20 mph", "60 mph"}
 
 
+def write_filtered_xml(data: Any, path: Path) -> Path:
+    """Write the ways kept by the reader, and their nodes, as OSM XML (for the osmnx oracle)."""
+    import osmium
+
+    needed: set[int] = set()
+    for _, nodes, _ in data.ways:
+        needed.update(nodes)
+    with osmium.SimpleWriter(str(path)) as writer:
+        for node_id in sorted(needed):
+            writer.add_node(
+                osmium.osm.mutable.Node(
+                    id=node_id, location=data.coords[node_id], tags=data.node_tags.get(node_id, {})
+                )
+            )
+        for way_id, nodes, tags in sorted(data.ways, key=lambda way: way[0]):
+            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=nodes, tags=tags))
+    return path
+
+
+def assert_same_graph(G: nx.MultiDiGraph, H: nx.MultiDiGraph) -> None:
+    assert dict(G.nodes(data=True)) == dict(H.nodes(data=True))
+    assert sorted(G.edges(keys=True, data=True)) == sorted(H.edges(keys=True, data=True))
+
+
+@pytest.mark.shared_data
+def test_pbf_reader_builds_the_graph_osmnx_builds(
+    pbf: PbfPath, graphs: Graphs, tmp_path: Path
+) -> None:
+    """The reader builds exactly the graph osmnx.graph_from_xml builds from the same ways."""
+    data = network._read_osm(pbf("chesterfield"), "pbf", Mode.DRIVE)
+    filtered = write_filtered_xml(data, tmp_path / "filtered.osm")
+    with network._osmnx_way_tags():  # osmnx keeps the UK speed-limit tags too
+        oracle = ox.graph_from_xml(filtered, bidirectional=False, simplify=False, retain_all=True)
+    assert_same_graph(network._graph_from_osm_data(data, Mode.DRIVE), oracle)
+    finished = network._finish(
+        oracle,
+        mode=Mode.DRIVE,
+        speeds=SpeedModel.realistic(),
+        source="osmnx",
+        what="the oracle",
+        simplify=False,
+    )
+    assert_same_graph(graphs["chesterfield", "drive"], finished)
+
+
 @pytest.mark.shared_data
 def test_xml_gives_the_same_graph_as_pbf(pbf: PbfPath, graphs: Graphs, tmp_path: Path) -> None:
-    """The PBF reader builds exactly the graph osmnx.graph_from_xml builds from the same data."""
+    """An OSM XML copy of the extract gives the graph the PBF gives."""
     import osmium
 
     xml = tmp_path / "chesterfield.osm"
@@ -216,11 +261,8 @@ def test_xml_gives_the_same_graph_as_pbf(pbf: PbfPath, graphs: Graphs, tmp_path:
                 writer.add_node(obj)
             else:
                 writer.add_way(obj)
-    from_xml = load_network(xml, mode="drive", progress=False)
-    from_pbf = graphs["chesterfield", "drive"]
-    assert dict(from_xml.nodes(data=True)) == dict(from_pbf.nodes(data=True))
-    assert sorted(from_xml.edges(keys=True, data=True)) == sorted(
-        from_pbf.edges(keys=True, data=True)
+    assert_same_graph(
+        load_network(xml, mode="drive", progress=False), graphs["chesterfield", "drive"]
     )
 
 
@@ -642,7 +684,8 @@ def test_bad_arguments(tmp_path: Path) -> None:
             polygon=box(400_000, 300_000, 410_000, 310_000),
             progress=False,
         )
-    with pytest.raises(ValueError, match="unknown travel mode"):
+    choices = " or ".join(repr(m.value) for m in Mode)  # the enum is the one list of modes
+    with pytest.raises(ValueError, match=f"unknown travel mode 'cycle': use {choices}"):
         load_network(one_way_file(tmp_path), mode="cycle", progress=False)
     assert issubclass(NetworkError, CentrereachError)
 

@@ -1,11 +1,12 @@
-"""Tests of centrereach.optimise: exactness against a plain brute force, MILP against exhaustive,
-constraints, ties, inf handling and invalid inputs."""
+"""Tests of centrereach.optimisation: exactness against a plain brute force, MILP against
+exhaustive, constraints, ties, inf handling and invalid inputs."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from centrereach import optimise as opt
+from centrereach import optimisation as opt
 from centrereach.errors import (
     CentrereachError,
     CentrereachWarning,
@@ -22,7 +23,7 @@ from centrereach.errors import (
     UnknownCentreError,
     UnreachableWarning,
 )
-from centrereach.optimise import (
+from centrereach.optimisation import (
     DEFAULT_DECILE_WEIGHTS,
     Objective,
     count_subsets,
@@ -506,6 +507,31 @@ def test_invalid_options(small, change, error, match) -> None:
     kwargs = {"keep": 2} | change
     with pytest.raises(error, match=match):
         optimise(matrix, weights, **kwargs)
+
+
+@pytest.mark.parametrize("what", ["weights", "deciles"])
+def test_weights_and_deciles_are_aligned_and_checked_alike(small, what: str) -> None:
+    matrix, weights, deciles = small
+
+    def run(series: Any) -> opt.OptimiseResult:
+        if what == "weights":
+            return optimise(matrix, series, keep=2)
+        return optimise(matrix, weights, keep=2, objective="minmax-decile", deciles=series)
+
+    given = weights if what == "weights" else deciles
+    best = run(given)
+    shuffled = run(given.iloc[::-1])  # any order: aligned on the matrix's index
+    assert (shuffled.open_centres, shuffled.value) == (best.open_centres, best.value)
+    with pytest.raises(DataFormatError, match=f"{what} is not aligned.*1 areas of the matrix"):
+        run(given.iloc[:-1])
+    with pytest.raises(DuplicateIdError, match=f"{what} has duplicated areas.*E00000"):
+        run(pd.concat([given, given.iloc[:1]]))
+    with pytest.raises(DataFormatError, match=f"{what} must be a pandas Series"):
+        run(given.to_numpy())
+    words = given.astype(object)
+    words.iloc[3] = "many"
+    with pytest.raises(DataFormatError, match=f"{what} must be numbers"):
+        run(words)
 
 
 def test_invalid_data(small) -> None:

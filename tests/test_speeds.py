@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from centrereach._speeds import (
+from centrereach.speeds import (
     MPH_TO_KPH,
     UK_DEFAULT_SPEEDS_MPH,
     SpeedModel,
@@ -245,6 +245,17 @@ def test_default_model_is_the_documented_one() -> None:
     assert model.describe("drive") == " ".join(words[1].split())
     assert model.walk_kph == float(walk[1])
     assert model.describe("walk").startswith(f"Walking: {float(walk[1]):g} km/h")
+
+
+def test_speed_model_has_one_public_home() -> None:
+    import importlib.util
+
+    import centrereach
+    from centrereach import network, speeds
+
+    assert centrereach.SpeedModel is network.SpeedModel is speeds.SpeedModel
+    assert network.parse_maxspeed is speeds.parse_maxspeed
+    assert importlib.util.find_spec("centrereach._speeds") is None  # no private twin
 
 
 def test_describe() -> None:

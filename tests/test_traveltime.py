@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
+from centrereach import traveltime
 from centrereach.errors import (
     DataFormatError,
     DuplicateIdError,
@@ -40,6 +41,8 @@ from centrereach.errors import (
 )
 from centrereach.traveltime import (
     ACCESS_SPEED_KPH,
+    SNAP_WARNING_M,
+    Router,
     csr_from_graph,
     largest_strong_component,
     nearest_centre,
@@ -465,10 +468,16 @@ def nx_minutes(G: nx.MultiDiGraph, o: object, d: object) -> float:
 def test_matrix_equals_networkx_plus_access(G: nx.MultiDiGraph, data: st.DataObject) -> None:
     origins = random_points(data.draw, "o", data.draw(st.integers(1, 6)))
     dests = random_points(data.draw, "d", data.draw(st.integers(1, 6)))
+    router = Router(G)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SnapWarning)
         m = travel_time_matrix(G, origins, dests)
         so, sd = snap(G, origins), snap(G, dests)
+        # The router gives the module functions' answers to the bit, whatever it did before.
+        pd.testing.assert_frame_equal(router.matrix(origins, dests), m, check_exact=True)
+        pd.testing.assert_frame_equal(router.snap(origins), so, check_exact=True)
+        pd.testing.assert_frame_equal(router.snap(dests), sd, check_exact=True)
+        pd.testing.assert_frame_equal(router.matrix(origins, dests), m, check_exact=True)
     for o in origins.index:
         for d in dests.index:
             expected = (
@@ -579,3 +588,171 @@ def test_unreachable_origins_warn_and_are_kept() -> None:
     assert list(nc.index) == ["o0", "o1"]
     assert nc.loc["o0", "centre_id"] is None and nc.loc["o1", "centre_id"] == "c0"
     assert nc.loc["o1", "second_centre_id"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The Router: build once, query many
+# ---------------------------------------------------------------------------------------------
+
+
+def test_router_hand_values_and_metadata() -> None:
+    G = grid("drive")
+    G.graph["source"] = "a hand-made 5 x 5 grid"
+    router = Router(G)
+    assert router.graph is G and router.mode == "drive" and router.weight == "travel_time"
+    # 26 nodes (the grid and 99). 83 edges, parallel ones counted: 2 x 40 street edges less
+    # 13 -> 12 is 79, plus the 0 s copy of 24 -> 23, the parallel 0 -> 1 and 1 -> 0, and 24 -> 99.
+    assert (router.n_nodes, router.n_edges) == (26, 83)
+    assert router.source == "a hand-made 5 x 5 grid"
+    assert repr(router) == "Router(mode='drive', weight='travel_time', nodes=26, edges=83)"
+    assert list(router.nodes) == list(G.nodes) and router.csr.shape == (26, 26)
+    # 0 -> 24 is 114 s and 24 -> 0 is 110 s (see test_node_matrix_hand_values_both_directions).
+    m = router.matrix(points_at({"h0": 0, "h24": 24}), points_at({"c0": 0, "c24": 24}))
+    np.testing.assert_allclose(m.to_numpy(), [[0.0, 114 / 60], [110 / 60, 0.0]], atol=1e-9)
+    assert m.attrs == {"units": "min", "mode": "drive", "weight": "travel_time"}
+
+
+def test_one_router_reused_equals_fresh_calls() -> None:
+    """Several snaps and matrices on one router, in an order that exercises both Dijkstra
+    directions and the cached reversed graph, equal fresh module calls exactly."""
+    G = grid()
+    router = Router(G)
+    many = points_at({f"p{n}": n for n in (0, 3, 7, 12, 13, 18, 24)})
+    few = points_at({"c12": 12, "c4": 4})
+    e, n = TO_BNG.transform(*node_lonlat(8))
+    off = gpd.GeoDataFrame(
+        index=pd.Index(["off"]), geometry=gpd.points_from_xy([e + 20.0], [n - 30.0]), crs=27700
+    )
+    queries = [
+        (many, few),  # fewer destinations: backward runs on the reversed graph
+        (few, many),  # fewer origins: forward runs
+        (many, many),
+        (off, few),
+        (many, few),  # again, after the reversed graph is cached
+    ]
+    for origins, destinations in queries:
+        pd.testing.assert_frame_equal(
+            router.matrix(origins, destinations),
+            travel_time_matrix(G, origins, destinations),
+            check_exact=True,
+        )
+    for points in (many, few, off, many):
+        pd.testing.assert_frame_equal(router.snap(points), snap(G, points), check_exact=True)
+        slow = router.snap(points, access_speed_kph=2.0, max_snap_m=None)
+        pd.testing.assert_frame_equal(slow, snap(G, points, access_speed_kph=2.0, max_snap_m=None))
+    # Precomputed snaps go through the router as through the module function.
+    o_snap = router.snap(many, access_speed_kph=1.0)
+    pd.testing.assert_frame_equal(
+        router.matrix(many, few, origin_snap=o_snap),
+        travel_time_matrix(G, many, few, origin_snap=o_snap),
+        check_exact=True,
+    )
+
+
+def test_router_is_a_snapshot_of_the_graph() -> None:
+    G = grid()
+    router = Router(G)
+    homes, centres = points_at({"h": 0}), points_at({"c": 24})
+    before = router.matrix(homes, centres)
+    G[0][1][1]["travel_time"] = 400.0  # the 4 s parallel edge becomes slow: 0 -> 24 is now 120 s
+    assert travel_time_matrix(G, homes, centres).iloc[0, 0] == pytest.approx(120 / 60)
+    pd.testing.assert_frame_equal(router.matrix(homes, centres), before, check_exact=True)
+    assert before.iloc[0, 0] == pytest.approx(114 / 60)
+
+
+@PROPERTY
+@given(G=random_graphs(), data=st.data())
+def test_router_nearest_equals_nearest_centre_and_networkx(
+    G: nx.MultiDiGraph, data: st.DataObject
+) -> None:
+    origins = random_points(data.draw, "o", data.draw(st.integers(1, 5)))
+    dests = random_points(data.draw, "d", data.draw(st.integers(1, 5)))
+    open_ = data.draw(st.lists(st.sampled_from(list(dests.index)), unique=True, min_size=1))
+    router = Router(G)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SnapWarning)
+        got = router.nearest(origins, dests, open=open_)
+        expected = nearest_centre(travel_time_matrix(G, origins, dests), open_)
+        so, sd = snap(G, origins), snap(G, dests)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    for o in origins.index:  # networkx: the smallest door-to-door time over the open centres
+        best = min(
+            so.loc[o, "access_min"]
+            + nx_minutes(G, so.loc[o, "node"], sd.loc[d, "node"])
+            + sd.loc[d, "access_min"]
+            for d in open_
+        )
+        assert got.loc[o, "time_min"] == pytest.approx(best, abs=1e-6)
+
+
+def test_router_nearest_hand_values_and_errors() -> None:
+    router = Router(grid())
+    homes = points_at({"h13": 13, "h0": 0})
+    centres = points_at({"c12": 12, "c4": 4, "c24": 24})
+    # 13 -> 12 is blocked: 50 s; 13 -> 4 = 20 + 20 + 10 = 50 s too (13 -> 8 -> 3 -> 4): a tie,
+    # which goes to the first column (c12). 0 -> 4 = 4 + 30 = 34 s; 0 -> 12 = 54 s.
+    nearest = router.nearest(homes, centres)
+    assert nearest["centre_id"].tolist() == ["c12", "c4"]
+    np.testing.assert_allclose(nearest["time_min"], [50 / 60, 34 / 60], atol=1e-9)
+    np.testing.assert_allclose(nearest["second_time_min"], [50 / 60, 54 / 60], atol=1e-9)
+    only_24 = router.nearest(homes, centres, open=["c24"])
+    assert only_24["centre_id"].tolist() == ["c24", "c24"]
+    mask = router.nearest(homes, centres, open=np.array([False, False, True]))
+    pd.testing.assert_frame_equal(mask, only_24)
+    with pytest.raises(UnknownCentreError, match="nowhere"):
+        router.nearest(homes, centres, open=["nowhere"])
+    with pytest.raises(DuplicateIdError):
+        router.nearest(homes, pd.concat([centres, centres]))
+
+
+def test_router_warnings_point_at_the_caller() -> None:
+    G = grid()
+    router = Router(G)
+    e, n = TO_BNG.transform(*node_lonlat(4))
+    far = gpd.GeoDataFrame(
+        index=pd.Index(["far-away"]), geometry=gpd.points_from_xy([e + 2000.0], [n]), crs=27700
+    )
+    centres = points_at({"c": 0})
+    for call in (
+        lambda: router.snap(far),
+        lambda: router.matrix(far, centres),
+        lambda: router.nearest(far, centres),
+        lambda: travel_time_matrix(G, far, centres),
+    ):
+        with pytest.warns(SnapWarning, match="far-away") as record:
+            call()
+        assert {w.filename for w in record} == {__file__}
+    stuck = points_at({"stuck": 24})
+    stuck_snap = router.snap(stuck)
+    stuck_snap.loc["stuck", "node"] = 99  # a user-made snap onto the dead end
+    with pytest.warns(UnreachableWarning, match="stuck") as record:
+        router.nearest(stuck, centres, origin_snap=stuck_snap)
+    assert record[0].filename == __file__
+
+
+def test_router_errors() -> None:
+    with pytest.raises(NetworkError, match="empty"):
+        Router(nx.MultiDiGraph(crs="epsg:4326", mode="walk"))
+    G = grid()
+    del G[3][4][0]["travel_time"]
+    with pytest.raises(NetworkError, match=r"3→4"):
+        Router(G)
+    snapper = Router(G, weight=None)  # no weights read: enough for snapping
+    assert snapper.snap(points_at({"a": 0}))["node"].tolist() == [0]
+    with pytest.raises(NetworkError, match="weight=None"):
+        snapper.matrix(points_at({"a": 0}), points_at({"b": 4}))
+    G = grid()
+    G.graph["crs"] = "not-a-crs"
+    with pytest.raises(NetworkError, match="not-a-crs"):
+        Router(G)
+
+
+def test_snap_warning_threshold_and_deprecated_alias() -> None:
+    assert SNAP_WARNING_M == 500.0
+    with pytest.warns(DeprecationWarning, match="SNAP_WARNING_M") as record:
+        from centrereach.traveltime import DEFAULT_MAX_SNAP_M
+    assert record[0].filename == __file__
+    assert DEFAULT_MAX_SNAP_M == SNAP_WARNING_M
+    assert "DEFAULT_MAX_SNAP_M" not in traveltime.__all__
+    with pytest.raises(AttributeError, match="NO_SUCH_NAME"):
+        traveltime.NO_SUCH_NAME  # noqa: B018

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from centrereach.errors import SnapWarning
-from centrereach.traveltime import nearest_centre, snap, travel_time_matrix
+from centrereach.traveltime import Router, nearest_centre, snap, travel_time_matrix
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
@@ -177,3 +177,33 @@ def test_rutland_matrix_exact(
     m = _check_every_entry(G, rutland_origins, destinations)
     walk_or_drive = {"drive": 60, "walk": 600}[mode]  # Rutland is ~25 km across
     assert m.to_numpy().max() < walk_or_drive
+
+
+@pytest.mark.parametrize("mode", ["drive", "walk"])
+def test_one_router_answers_as_fresh_calls(
+    request: pytest.FixtureRequest,
+    mode: str,
+    chesterfield_origins: gpd.GeoDataFrame,
+    chesterfield_centres: gpd.GeoDataFrame,
+) -> None:
+    """One Router, queried several ways, gives the module functions' answers to the bit."""
+    G = request.getfixturevalue(f"chesterfield_{mode}")
+    router = Router(G)
+    assert (router.n_nodes, router.n_edges) == (G.number_of_nodes(), G.number_of_edges())
+    assert router.mode == mode and router.source == G.graph["source"]
+    areas, centres = chesterfield_origins, chesterfield_centres
+    kept = ["brimington", "birdholme"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SnapWarning)
+        for origins, destinations in [(areas, centres), (centres, areas), (areas, centres)]:
+            pd.testing.assert_frame_equal(
+                router.matrix(origins, destinations),
+                travel_time_matrix(G, origins, destinations),
+                check_exact=True,
+            )
+        pd.testing.assert_frame_equal(router.snap(areas), snap(G, areas), check_exact=True)
+        pd.testing.assert_frame_equal(
+            router.nearest(areas, centres, open=kept),
+            nearest_centre(travel_time_matrix(G, areas, centres), kept),
+            check_exact=True,
+        )

@@ -18,12 +18,12 @@ from centrereach.areas import (
 from centrereach.centres import load_centres
 from centrereach.maps import impact_map
 from centrereach.network import Mode, SpeedModel, load_network, save_network
-from centrereach.optimise import Objective
+from centrereach.optimisation import Objective, optimise
 from centrereach.outputs import write_outputs
 from centrereach.results import Headline, OptimiseOutcome, StudyResult
 from centrereach.scenarios import Scenario, evaluate_scenarios
 from centrereach.study import Study
-from centrereach.traveltime import nearest_centre, snap, travel_time_matrix
+from centrereach.traveltime import Router, nearest_centre, snap, travel_time_matrix
 
 __version__ = package_version()
 
@@ -32,6 +32,7 @@ __all__ = [
     "Mode",
     "Objective",
     "OptimiseOutcome",
+    "Router",
     "Scenario",
     "SpeedModel",
     "Study",
@@ -44,6 +45,7 @@ __all__ = [
     "load_centres",
     "load_network",
     "nearest_centre",
+    "optimise",
     "origins",
     "read_deprivation",
     "read_population",

@@ -37,11 +37,12 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
+from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
 from centrereach._tables import find_column, normalise_name, read_table, row_label
 from centrereach.errors import (
     CoverageWarning,
@@ -60,9 +61,15 @@ __all__ = [
     "to_british_national_grid",
 ]
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
 logger = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
+StudyArea: TypeAlias = "str | Sequence[str] | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries"
+"""District codes or names, a county, or a polygon (EPSG:4326): see :func:`load_areas`."""
 
 #: Number of LSOAs in England ranked by each IoD edition (the denominators of ranks and deciles).
 ENGLAND_LSOA_COUNT = {2019: 32_844, 2025: 33_755}
@@ -566,16 +573,16 @@ def _convert(
 
 
 def load_areas(
-    boundaries: PathLike | Any,
+    boundaries: PathLike | gpd.GeoDataFrame,
     *,
     deprivation: PathLike | pd.DataFrame | None = None,
     population: PathLike | pd.DataFrame | Sequence[PathLike | pd.DataFrame] | None = None,
     centroids: PathLike | pd.DataFrame | None = None,
-    study_area: str | Sequence[str] | Any | None = None,
+    study_area: StudyArea | None = None,
     lookup: PathLike | pd.DataFrame | None = None,
     lad_lookup: PathLike | pd.DataFrame | None = None,
     county_lookup: PathLike | pd.DataFrame | None = None,
-) -> Any:
+) -> gpd.GeoDataFrame:
     """Load LSOAs with deprivation, population and journey origins for a study area.
 
     Parameters
@@ -660,15 +667,17 @@ def load_areas(
     vintage = _vintage_from_column(code_col) or _vintage_from_codes(codes) or 2011
     if frame.crs is None:
         _, _, maxx, maxy = frame.total_bounds
-        frame = frame.set_crs(4326 if abs(maxx) <= 180 and abs(maxy) <= 90 else 27700)
-    frame = frame.to_crs(4326)
+        frame = frame.set_crs(
+            WGS84 if abs(maxx) <= 180 and abs(maxy) <= 90 else BRITISH_NATIONAL_GRID
+        )
+    frame = frame.to_crs(WGS84)
     areas = gpd.GeoDataFrame(
         {
             "lsoa_name": frame[name_col].astype(str).to_numpy() if name_col else pd.NA,
         },
         geometry=frame.geometry.to_numpy(),
         index=pd.Index(codes.to_numpy(), name="lsoa_code"),
-        crs=4326,
+        crs=WGS84,
     )
     sources: dict[str, str] = {"boundaries": where}
     links = _read_links(lookup) if lookup is not None else None
@@ -854,13 +863,13 @@ def _district_table(
 
 
 def _origins(
-    areas: Any, centroids: PathLike | pd.DataFrame | None, *, vintage: int
+    areas: gpd.GeoDataFrame, centroids: PathLike | pd.DataFrame | None, *, vintage: int
 ) -> tuple[np.ndarray, list[str], str]:
     """Origin points (lon, lat), their source per area, and a note on the centroids' vintage."""
     from pyproj import Transformer
 
     # Representative points are computed in British National Grid (metres), then returned.
-    reps = areas.geometry.to_crs(27700).representative_point().to_crs(4326)
+    reps = areas.geometry.to_crs(BRITISH_NATIONAL_GRID).representative_point().to_crs(WGS84)
     points = np.column_stack([reps.x.to_numpy(), reps.y.to_numpy()])
     source = ["representative_point"] * len(areas)
     if centroids is None:
@@ -872,7 +881,7 @@ def _origins(
     import geopandas as gpd
 
     if isinstance(frame, gpd.GeoDataFrame):
-        pts = frame.geometry.to_crs(4326) if frame.crs else frame.geometry
+        pts = frame.geometry.to_crs(WGS84) if frame.crs else frame.geometry
         lon, lat = pts.x.to_numpy(), pts.y.to_numpy()
     else:
         lon_col = find_column(
@@ -890,7 +899,8 @@ def _origins(
             assert e_col is not None and n_col is not None
             east = _to_number(frame[e_col], where=where, column=e_col).to_numpy()
             north = _to_number(frame[n_col], where=where, column=n_col).to_numpy()
-            lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(east, north)
+            to_wgs84 = Transformer.from_crs(BRITISH_NATIONAL_GRID, WGS84, always_xy=True)
+            lon, lat = to_wgs84.transform(east, north)
     table = pd.DataFrame({"lon": lon, "lat": lat}, index=codes.to_numpy())
     table = table[~table.index.duplicated()]
     found = table.reindex(areas.index)
@@ -907,7 +917,12 @@ def _origins(
     return points, source, note
 
 
-def _select_study_area(areas: Any, study_area: Any, *, county_lookup: Any) -> Any:
+def _select_study_area(
+    areas: gpd.GeoDataFrame,
+    study_area: StudyArea,
+    *,
+    county_lookup: PathLike | pd.DataFrame | None,
+) -> gpd.GeoDataFrame:
     import geopandas as gpd
     from shapely.geometry.base import BaseGeometry
 
@@ -915,11 +930,11 @@ def _select_study_area(areas: Any, study_area: Any, *, county_lookup: Any) -> An
         if isinstance(study_area, BaseGeometry):
             shape = study_area
         else:
-            shape = (study_area.to_crs(4326) if study_area.crs else study_area).union_all()
+            shape = (study_area.to_crs(WGS84) if study_area.crs else study_area).union_all()
         pts = gpd.GeoSeries(
             gpd.points_from_xy(areas["origin_lon"], areas["origin_lat"]),
             index=areas.index,
-            crs=4326,
+            crs=WGS84,
         )
         selected = areas[pts.within(shape).to_numpy()]
         if selected.empty:
@@ -978,7 +993,7 @@ def _select_study_area(areas: Any, study_area: Any, *, county_lookup: Any) -> An
     return selected
 
 
-def _suggest_district(key: str, areas: Any) -> str:
+def _suggest_district(key: str, areas: pd.DataFrame) -> str:
     """' Did you mean ...?' naming the districts closest to ``key``, or some districts found."""
     import difflib
 
@@ -993,7 +1008,7 @@ def _suggest_district(key: str, areas: Any) -> str:
     return f" Districts in the data include {some}..."
 
 
-def _read_counties(source: Any) -> pd.DataFrame:
+def _read_counties(source: PathLike | pd.DataFrame) -> pd.DataFrame:
     where = f"'{source}'" if not isinstance(source, pd.DataFrame) else "the county look-up"
     frame = read_table(source, what="district to county look-up")
     lad = find_column(
@@ -1023,7 +1038,7 @@ def _read_counties(source: Any) -> pd.DataFrame:
     )
 
 
-def _warn_missing(areas: Any, column: str, what: str, source: str) -> None:
+def _warn_missing(areas: pd.DataFrame, column: str, what: str, source: str) -> None:
     missing = areas.index[areas[column].isna().to_numpy()]
     if len(missing):
         listed = ", ".join(missing[:20])
@@ -1036,9 +1051,21 @@ def _warn_missing(areas: Any, column: str, what: str, source: str) -> None:
         )
 
 
-def origins(areas: Any) -> Any:
+def origins(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the journey origins of ``areas`` as a GeoDataFrame of points (EPSG:4326).
 
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas from :func:`load_areas` (columns ``origin_lon``/``origin_lat``, degrees).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The same rows and columns, the boundary replaced by the origin point.
+
+    Examples
+    --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import box
     >>> a = gpd.GeoDataFrame({"LSOA21CD": ["E01019400"]}, geometry=[box(0, 52, 0.01, 52.01)],
@@ -1052,20 +1079,32 @@ def origins(areas: Any) -> Any:
     return gpd.GeoDataFrame(
         areas[keep].copy(),
         geometry=gpd.points_from_xy(areas["origin_lon"], areas["origin_lat"]),
-        crs=4326,
+        crs=WGS84,
     )
 
 
-def to_british_national_grid(frame: Any) -> Any:
+def to_british_national_grid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy of a GeoDataFrame in British National Grid (EPSG:27700, metres).
 
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Any GeoDataFrame (or GeoSeries) with a CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with coordinates in eastings/northings (metres).
+
+    Examples
+    --------
     >>> import geopandas as gpd
     >>> from shapely.geometry import Point
     >>> g = gpd.GeoDataFrame(geometry=[Point(-1.4, 53.2)], crs=4326)
     >>> to_british_national_grid(g).crs.to_epsg()
     27700
     """
-    return frame.to_crs(27700)
+    return frame.to_crs(BRITISH_NATIONAL_GRID)
 
 
 def _is_finite(value: float) -> bool:

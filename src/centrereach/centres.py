@@ -17,6 +17,8 @@ within 1 km, or the row is reported.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import logging
 import os
 import re
@@ -24,14 +26,17 @@ import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
 
+from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
 from centrereach._tables import find_column, normalise_name, read_table, row_label
 from centrereach.errors import (
     DataFormatError,
+    DataNotFoundError,
+    DownloadError,
     DuplicateIdError,
     InvalidCoordinateError,
     MissingColumnError,
@@ -49,7 +54,14 @@ __all__ = [
     "slugify",
 ]
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
 logger = logging.getLogger(__name__)
+
+Area: TypeAlias = "BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries"
+"""A study area: a shapely geometry, or a GeoDataFrame/GeoSeries whose union is the area."""
 
 Location = Literal["latlon", "en", "postcode", "geometry"]
 LOCATION_ORDER: tuple[Location, ...] = ("latlon", "en", "postcode", "geometry")
@@ -104,8 +116,8 @@ def load_centres(
     id_column: str | None = None,
     name_column: str | None = None,
     sheet: str | int | None = None,
-    study_area: Any = None,
-) -> Any:
+    study_area: Area | None = None,
+) -> gpd.GeoDataFrame:
     """Load centre locations into a GeoDataFrame (EPSG:4326), indexed by a unique centre id.
 
     Parameters
@@ -184,8 +196,9 @@ def load_centres(
         if geometry.crs is None and len(geometry):
             # No CRS: coordinates beyond +/-180/90 can only be British National Grid metres.
             _, _, max_x, max_y = geometry.total_bounds
-            geometry = geometry.set_crs(27700 if abs(max_x) > 180 or abs(max_y) > 90 else 4326)
-        geometry = geometry.to_crs(4326)
+            inside_lonlat = abs(max_x) <= 180 and abs(max_y) <= 90
+            geometry = geometry.set_crs(WGS84 if inside_lonlat else BRITISH_NATIONAL_GRID)
+        geometry = geometry.to_crs(WGS84)
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     frame = frame.reset_index(drop=True)
 
@@ -206,7 +219,7 @@ def load_centres(
     out.index = pd.Index(ids, name="centre_id")
     out["location_source"] = sources
     result = gpd.GeoDataFrame(
-        out, geometry=gpd.points_from_xy(points[:, 0], points[:, 1]), crs="EPSG:4326"
+        out, geometry=gpd.points_from_xy(points[:, 0], points[:, 1]), crs=WGS84
     )
     if study_area is not None:
         _warn_outside(result, study_area)
@@ -313,7 +326,8 @@ def _numeric(frame: pd.DataFrame, column: str, *, where: str) -> np.ndarray:
             "Write coordinates as plain decimal numbers (e.g. 53.138)."
         )
         raise InvalidCoordinateError(msg)
-    return values.to_numpy(dtype=float)
+    numbers: np.ndarray = values.to_numpy(dtype=float)
+    return numbers
 
 
 def _locate(
@@ -321,7 +335,7 @@ def _locate(
     *,
     where: str,
     ids: list[str],
-    geometry: Any,
+    geometry: gpd.GeoSeries | None,
     location: Location | None,
     postcodes: str | os.PathLike[str] | None,
     online: bool,
@@ -346,7 +360,7 @@ def _locate(
         east = _numeric(frame, e_col, where=where)
         north = _numeric(frame, n_col, where=where)
         _check_en(east, north, where=where, e_col=e_col, n_col=n_col)
-        to_wgs = Transformer.from_crs(27700, 4326, always_xy=True)
+        to_wgs = Transformer.from_crs(BRITISH_NATIONAL_GRID, WGS84, always_xy=True)
         lon_en, lat_en = to_wgs.transform(east, north)
         candidates["en"] = np.column_stack([lon_en, lat_en])
         columns["en"] = f"'{e_col}'/'{n_col}'"
@@ -593,14 +607,9 @@ def geocode_postcodes(
 
 
 def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float, float]]:
-    import csv
-    import gzip
-
     from pyproj import Transformer
 
     if not path.exists():
-        from centrereach.errors import DataNotFoundError
-
         msg = f"'{path}': no such postcode file."
         raise DataNotFoundError(msg)
     where = f"'{path}'"
@@ -641,7 +650,8 @@ def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float,
     if e_col and n_col:
         east = pd.to_numeric(frame[e_col], errors="coerce").to_numpy(float)
         north = pd.to_numeric(frame[n_col], errors="coerce").to_numpy(float)
-        lon, lat = Transformer.from_crs(27700, 4326, always_xy=True).transform(east, north)
+        to_wgs84 = Transformer.from_crs(BRITISH_NATIONAL_GRID, WGS84, always_xy=True)
+        lon, lat = to_wgs84.transform(east, north)
     elif lat_col and lon_col:
         lat = pd.to_numeric(frame[lat_col], errors="coerce").to_numpy(float)
         lon = pd.to_numeric(frame[lon_col], errors="coerce").to_numpy(float)
@@ -665,8 +675,6 @@ def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float,
 def _postcodes_online(wanted: list[str], *, base_url: str) -> dict[str, tuple[float, float]]:
     import requests
 
-    from centrereach.errors import DownloadError
-
     out: dict[str, tuple[float, float]] = {}
     url = base_url.rstrip("/") + "/postcodes"
     for start in range(0, len(wanted), 100):  # postcodes.io bulk limit is 100
@@ -689,12 +697,12 @@ def _postcodes_online(wanted: list[str], *, base_url: str) -> dict[str, tuple[fl
     return out
 
 
-def _warn_outside(centres: Any, study_area: Any) -> None:
+def _warn_outside(centres: gpd.GeoDataFrame, study_area: Area) -> None:
     import geopandas as gpd
     from shapely.geometry.base import BaseGeometry
 
     if isinstance(study_area, gpd.GeoDataFrame | gpd.GeoSeries):
-        area = study_area.to_crs(4326).union_all() if study_area.crs else study_area.union_all()
+        area = study_area.to_crs(WGS84).union_all() if study_area.crs else study_area.union_all()
     elif isinstance(study_area, BaseGeometry):
         area = study_area
     else:

@@ -21,7 +21,7 @@ import click
 from centrereach._cli_data import data
 from centrereach.errors import CentrereachError, CentrereachWarning
 from centrereach.network import Mode
-from centrereach.optimise import Objective
+from centrereach.optimisation import Objective
 from centrereach.outputs import write_outputs
 from centrereach.study import Study
 from centrereach.synthetic import synthetic_study

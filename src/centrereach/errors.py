@@ -32,6 +32,7 @@ __all__ = [
     "NetworkUnavailableError",
     "OutsideStudyAreaWarning",
     "SnapWarning",
+    "SolverError",
     "StudyFileError",
     "UnknownCentreError",
     "UnknownPostcodeError",
@@ -287,6 +288,20 @@ class StudyFileError(ValueError, CentrereachError):
     Traceback (most recent call last):
     ...
     centrereach.errors.StudyFileError: ...study.toml, line 3, key 'study.colour': unknown key. ...
+    """
+
+
+class SolverError(RuntimeError, CentrereachError):
+    """The MILP solver stopped without any feasible solution (time limit or solver failure).
+
+    When the solver stops at ``time_limit_s`` *with* a feasible set,
+    :func:`centrereach.optimise` returns it with ``optimal=False`` instead; this error
+    means there is no answer at all. It is also a ``RuntimeError``.
+
+    Examples
+    --------
+    >>> issubclass(SolverError, RuntimeError) and issubclass(SolverError, CentrereachError)
+    True
     """
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
@@ -39,8 +40,38 @@ __all__ = [
 #: Thresholds of the DfT Journey Time Statistics (minutes).
 DEFAULT_THRESHOLDS_MIN: tuple[int, ...] = (15, 30, 45, 60)
 
+FloatArray = npt.NDArray[np.float64]
 
-def weighted_mean(values: Any, weights: Any) -> float:
+
+def _weighted(
+    values: npt.ArrayLike, weights: npt.ArrayLike, *also: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, float, float, tuple[FloatArray, ...]]:
+    """The prelude of the inequality indices: keep the areas that count, weigh their values.
+
+    Keeps the positions where the weight is positive and ``values`` and every array in
+    ``also`` are finite (an area nobody lives in, or one that reaches no centre, has no
+    place in an index of spread).
+
+    Returns
+    -------
+    tuple
+        ``(t, w, total, mean, kept_also)``: the kept values and weights, the total weight, the
+        weighted mean of the kept values (NaN when the total weight is 0) and the kept
+        positions of each array in ``also``.
+    """
+    t = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    extra = [np.asarray(a, dtype=np.float64) for a in also]
+    keep = (w > 0) & np.isfinite(t)
+    for a in extra:
+        keep &= np.isfinite(a)
+    t, w = t[keep], w[keep]
+    total = float(w.sum())
+    mean = float(np.sum(w * t) / total) if total > 0 else float("nan")
+    return t, w, total, mean, tuple(a[keep] for a in extra)
+
+
+def weighted_mean(values: npt.ArrayLike, weights: npt.ArrayLike) -> float:
     """Weighted mean (same unit as ``values``, e.g. minutes); NaN when the total weight is 0.
 
     ``sum(w * t) / sum(w)``; areas of weight 0 do not count (even when their time is ``inf``).
@@ -57,7 +88,7 @@ def weighted_mean(values: Any, weights: Any) -> float:
     return float(np.sum(t[positive] * w[positive]) / total)
 
 
-def weighted_quantile(values: Any, weights: Any, q: float) -> float:
+def weighted_quantile(values: npt.ArrayLike, weights: npt.ArrayLike, q: float) -> float:
     """Smallest value whose cumulative weight share reaches ``q`` (0 < q <= 1).
 
     The result is one of ``values`` (same unit, e.g. minutes): no interpolation.
@@ -79,7 +110,9 @@ def weighted_quantile(values: Any, weights: Any, q: float) -> float:
     return float(t[order][min(position, t.size - 1)])
 
 
-def concentration_index(values: Any, weights: Any, imd_rank: Any) -> float:
+def concentration_index(
+    values: npt.ArrayLike, weights: npt.ArrayLike, imd_rank: npt.ArrayLike
+) -> float:
     """Concentration index of ``values`` over deprivation (IMD rank 1 = most deprived).
 
     ``2 cov_w(t, R) / mean_w(t)``, with ``R`` the weighted fractional rank from most to least
@@ -90,15 +123,9 @@ def concentration_index(values: Any, weights: Any, imd_rank: Any) -> float:
     >>> concentration_index([30.0, 10.0], [1, 1], [1, 2])  # the deprived area travels longer
     -0.25
     """
-    t = np.asarray(values, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    r = np.asarray(imd_rank, dtype=float)
-    keep = (w > 0) & np.isfinite(t) & np.isfinite(r)
-    t, w, r = t[keep], w[keep], r[keep]
-    total = w.sum()
+    t, w, total, mean, (r,) = _weighted(values, weights, imd_rank)
     if total <= 0:
         return float("nan")
-    mean = float(np.sum(w * t) / total)
     if mean == 0:
         return 0.0
     order = np.argsort(r, kind="stable")
@@ -107,7 +134,7 @@ def concentration_index(values: Any, weights: Any, imd_rank: Any) -> float:
     return float(2.0 * np.sum(w * (t - mean) * (fractional - 0.5)) / (total * mean))
 
 
-def gini(values: Any, weights: Any) -> float:
+def gini(values: npt.ArrayLike, weights: npt.ArrayLike) -> float:
     """Weighted Gini coefficient of ``values`` (0 = all equal).
 
     Unitless: travel times in minutes or seconds give the same coefficient.
@@ -117,14 +144,9 @@ def gini(values: Any, weights: Any) -> float:
     >>> round(gini([0.0, 10.0], [1, 1]), 3)
     0.5
     """
-    t = np.asarray(values, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    keep = (w > 0) & np.isfinite(t)
-    t, w = t[keep], w[keep]
-    total = w.sum()
+    t, w, total, mean, _ = _weighted(values, weights)
     if total <= 0:
         return float("nan")
-    mean = float(np.sum(w * t) / total)
     if mean == 0:
         return 0.0
     order = np.argsort(t, kind="stable")

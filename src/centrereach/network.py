@@ -26,7 +26,6 @@ import json
 import logging
 import math
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from centrereach._io import atomic_path
-from centrereach._speeds import SpeedModel, parse_maxspeed
 from centrereach.errors import NetworkError, NetworkUnavailableError
+from centrereach.speeds import SpeedModel, parse_maxspeed
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -90,9 +89,9 @@ _OVERPASS_FILTERS: Mapping[str, str] = {
 # osmnx's one-way values (graph._add_paths): "oneway" values meaning one-way, and reversed.
 _ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
 _REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
-# Classes whose one-way, non-roundabout carriageways are taken as dual carriageways
-# ("national" = 70 mph there).
-_DUAL_CLASSES = frozenset({"motorway", "trunk", "primary", "secondary"})
+# Classes whose one-way, non-roundabout carriageways are taken as one side of a dual
+# carriageway ("national" = 70 mph there).
+_DUAL_IF_ONEWAY_CLASSES = frozenset({"motorway", "trunk", "primary", "secondary"})
 
 _PBF_SUFFIXES = (".osm.pbf", ".pbf")
 _XML_SUFFIXES = {".osm": "osm", ".xml": "osm", ".osm.bz2": "osm.bz2", ".osm.gz": "osm.gz"}
@@ -111,6 +110,13 @@ class Mode(StrEnum):
     'drive'
     >>> Mode("walk")
     <Mode.WALK: 'walk'>
+
+    The enum is the one list of modes (a ``str`` subclass: members compare equal to their value):
+
+    >>> [m.value for m in Mode]
+    ['drive', 'walk']
+    >>> Mode.WALK == "walk"
+    True
     """
 
     DRIVE = "drive"
@@ -293,15 +299,24 @@ def _truncate(G: nx.MultiDiGraph, area: BaseGeometry) -> None:
     G.remove_nodes_from(remove)
 
 
+def _package_version() -> str:
+    """centrereach's version, as ``centrereach.__version__`` gives it (without importing it:
+    the package imports this module)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("centrereach")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0+unknown"
+
+
 def _graph_from_osm_data(data: _OsmData, mode: Mode) -> nx.MultiDiGraph:
     """Build the unsimplified graph the way osmnx's ``graph._create_graph`` does."""
     import osmnx as ox
 
-    from centrereach import __version__
-
     G = nx.MultiDiGraph(
         created_date=ox.utils.ts(),
-        created_with=f"centrereach {__version__} (osmnx {ox.__version__})",
+        created_with=f"centrereach {_package_version()} (osmnx {ox.__version__})",
         crs=ox.settings.default_crs,
     )
     G.add_nodes_from(
@@ -339,28 +354,6 @@ def _add_paths(
             G.add_edges_from([(v, u) for u, v in edges], **attrs)
 
 
-def _write_osm_xml(data: _OsmData, path: Path) -> None:
-    """Write the filtered ways and their nodes as OSM XML (for :func:`osmnx.graph_from_xml`)."""
-    import osmium
-
-    needed: set[int] = set()
-    for _, nodes, _ in data.ways:
-        needed.update(nodes)
-    writer = osmium.SimpleWriter(str(path))
-    try:
-        for node_id in sorted(needed):
-            lon, lat = data.coords[node_id]
-            writer.add_node(
-                osmium.osm.mutable.Node(
-                    id=node_id, location=(lon, lat), tags=data.node_tags.get(node_id, {})
-                )
-            )
-        for way_id, nodes, tags in sorted(data.ways, key=lambda way: way[0]):
-            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=nodes, tags=tags))
-    finally:
-        writer.close()
-
-
 @contextlib.contextmanager
 def _osmnx_way_tags() -> Iterator[None]:
     """Temporarily make osmnx keep the UK speed-limit tags (restored afterwards)."""
@@ -379,7 +372,7 @@ def _osmnx_way_tags() -> Iterator[None]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_strings(value: Any) -> list[str]:
+def _as_strings(value: object) -> list[str]:
     """An edge attribute as a list of strings (simplified edges hold lists; NaN/None is [])."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
@@ -403,7 +396,11 @@ def _edge_limit_kph(data: Mapping[str, Any], speeds: SpeedModel, memo: dict[Any,
     if key in memo:
         return memo[key]
     highway = highways[0] if highways else None
-    dual = oneway and highway in _DUAL_CLASSES and not {"roundabout", "circular"} & set(junctions)
+    dual = (
+        oneway
+        and highway in _DUAL_IF_ONEWAY_CLASSES
+        and not {"roundabout", "circular"} & set(junctions)
+    )
     candidates: list[str | None] = [*maxspeeds] or [None]
     tagged = [
         parse_maxspeed(
@@ -663,7 +660,7 @@ def _buffer_polygon(polygon: BaseGeometry, buffer_m: float) -> BaseGeometry:
     return buffered
 
 
-def _check_polygon(polygon: Any) -> None:
+def _check_polygon(polygon: object) -> None:
     from shapely.geometry import MultiPolygon, Polygon
 
     if not isinstance(polygon, Polygon | MultiPolygon):
@@ -719,7 +716,7 @@ def _check_overpass_reachable(timeout_s: float = 10.0) -> None:
 
 
 def _download(
-    polygon: Any,
+    polygon: BaseGeometry | None,
     *,
     mode: Mode,
     speeds: SpeedModel,
@@ -895,7 +892,8 @@ def _as_mode(mode: Mode | str) -> Mode:
     try:
         return Mode(mode)
     except ValueError:
-        msg = f"unknown travel mode {mode!r}: use 'drive' or 'walk'"
+        choices = " or ".join(repr(m.value) for m in Mode)
+        msg = f"unknown travel mode {mode!r}: use {choices}"
         raise ValueError(msg) from None
 
 
@@ -932,9 +930,10 @@ def load_network(
     Parameters
     ----------
     source
-        A path to an OpenStreetMap extract (``.osm.pbf``; read with pyosmium), OSM XML
-        (``.osm``/``.xml``/``.osm.bz2``; built with :func:`osmnx.graph_from_xml`) or an osmnx
-        GraphML file (``.graphml``; speeds and travel times are added if missing), or the
+        A path to an OpenStreetMap extract (``.osm.pbf``) or OSM XML (``.osm``/``.xml``/
+        ``.osm.bz2``/``.osm.gz``), both read with pyosmium and built into a graph the way
+        :func:`osmnx.graph_from_xml` builds one; or an osmnx GraphML file (``.graphml``; speeds
+        and travel times are added if missing); or the
         string ``"download"`` to fetch the network of ``polygon`` from OpenStreetMap's
         Overpass API with :func:`osmnx.graph_from_polygon` (cached on disk).
     mode
@@ -967,7 +966,9 @@ def load_network(
     -------
     networkx.MultiDiGraph
         Unprojected (``crs`` ``"epsg:4326"``, node ``x`` = lon, ``y`` = lat, ids = OSM node
-        ids), simplified with :func:`osmnx.simplify_graph`; every edge has ``length`` (m),
+        ids). With ``simplify=False`` (the default) every node of every way is kept; with
+        ``simplify=True`` the graph is simplified with :func:`osmnx.simplify_graph`. Only the
+        largest weakly connected component is kept. Every edge has ``length`` (m),
         ``speed_kph`` (km/h), ``travel_time`` (s) and ``highway``; driving edges also
         ``speed_limit_kph``. ``G.graph`` has ``mode``, ``speed_model`` (JSON-able dict whose
         ``"description"`` is the sentence for a report) and ``source``.
@@ -1045,10 +1046,7 @@ def load_network(
             _clip(data, area)
             source_text += f", clipped to the study area + {buffer_m:g} m"
         source_text += ")"
-        if kind == "pbf":
-            G = _graph_from_osm_data(data, mode)
-        else:
-            G = _graph_via_osmnx_xml(data, mode)
+        G = _graph_from_osm_data(data, mode)
         del data
         if area is not None:
             _truncate(G, area)
@@ -1056,21 +1054,6 @@ def load_network(
         return _finish(
             G, mode=mode, speeds=speeds, source=source_text, what=f"'{path}'", simplify=simplify
         )
-
-
-def _graph_via_osmnx_xml(data: _OsmData, mode: Mode) -> nx.MultiDiGraph:
-    """Build the unsimplified graph with :func:`osmnx.graph_from_xml` from the filtered ways."""
-    import osmnx as ox
-
-    if not data.ways:
-        return nx.MultiDiGraph(crs="epsg:4326")
-    with tempfile.TemporaryDirectory(prefix="centrereach-") as tmp:
-        filtered = Path(tmp) / "filtered.osm"
-        _write_osm_xml(data, filtered)
-        with _osmnx_way_tags():
-            return ox.graph_from_xml(
-                filtered, bidirectional=mode is Mode.WALK, simplify=False, retain_all=True
-            )
 
 
 class _Stages:

@@ -42,8 +42,8 @@ from centrereach._words import (
 )
 from centrereach.errors import UnknownScenarioError
 from centrereach.metrics import DEFAULT_THRESHOLDS_MIN, equity_table, summary_table
-from centrereach.optimise import Objective, OptimiseResult
-from centrereach.optimise import optimise as find_best
+from centrereach.optimisation import Objective, OptimiseResult
+from centrereach.optimisation import optimise as find_best
 from centrereach.scenarios import BASELINE, Scenario, evaluate_scenarios, scenario_from_spec
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ class OptimiseOutcome:
     Attributes
     ----------
     best
-        The optimum (:class:`~centrereach.optimise.OptimiseResult`: open centres, value, unit,
+        The optimum (:class:`~centrereach.optimisation.OptimiseResult`: open centres, value, unit,
         method, whether proven optimal).
     result
         A new :class:`StudyResult` with the optimum added as scenario ``best-keep-<K>`` (so its
@@ -742,7 +742,7 @@ class StudyResult:
             Number of centres to keep open.
         objective
             ``mean-time``, ``coverage``, ``equity`` or ``minmax-decile`` (see
-            :class:`~centrereach.optimise.Objective`).
+            :class:`~centrereach.optimisation.Objective`).
         mode
             The mode whose matrix is optimised (default: the study's first mode).
         threshold_min

@@ -46,8 +46,7 @@ from centrereach.errors import (
 )
 from centrereach.network import SpeedModel, load_network
 from centrereach.results import StudyResult
-from centrereach.traveltime import DEFAULT_MAX_SNAP_M as SNAP_WARNING_M
-from centrereach.traveltime import snap, travel_time_matrix
+from centrereach.traveltime import SNAP_WARNING_M, Router
 
 if TYPE_CHECKING:
     from centrereach.study import Study
@@ -113,7 +112,7 @@ def run_study(
         raise DataFormatError(msg)
     scenarios = study.scenarios(centres)
 
-    graphs: dict[str, nx.MultiDiGraph] = {}
+    routers: dict[str, Router] = {}
     excluded: dict[str, dict[str, str]] = {}
     origin_snaps: dict[str, pd.DataFrame] = {}
     centre_snaps: dict[str, pd.DataFrame] = {}
@@ -123,10 +122,12 @@ def run_study(
         override = (network_files or {}).get(mode)
         graph = _network(study, mode, areas=areas, data_dir=folder, override=override,
                          progress=progress)  # fmt: skip
-        graphs[mode] = graph
-        osnap, csnap = _snap_both(graph, points, centres)
-        excluded[mode] = _not_covered(graph, points, osnap, mode=mode, max_snap_m=study.max_snap_m)
-        _check_centres(graph, centres, csnap, mode=mode, max_snap_m=study.max_snap_m)
+        router = routers[mode] = Router(graph)  # prepared once: snapping and the matrix
+        osnap = router.snap(points, max_snap_m=None)
+        csnap = router.snap(centres, max_snap_m=None)
+        extent = _network_extent(graph)
+        excluded[mode] = _not_covered(extent, points, osnap, mode=mode, max_snap_m=study.max_snap_m)
+        _check_centres(extent, centres, csnap, mode=mode, max_snap_m=study.max_snap_m)
         origin_snaps[mode] = osnap
         centre_snaps[mode] = csnap
 
@@ -141,14 +142,14 @@ def run_study(
     for mode in study.modes:
         _warn_far(origin_snaps[mode].loc[covered.index, "snap_m"], mode)
         logger.info("computing the %s travel-time matrix", mode)
-        matrices[mode] = travel_time_matrix(
-            graphs[mode],
+        matrices[mode] = routers[mode].matrix(
             covered_points,
             centres,
             origin_snap=origin_snaps[mode].loc[covered.index],
             destination_snap=centre_snaps[mode],
             progress=progress,
         )
+    graphs = {mode: router.graph for mode, router in routers.items()}
     provenance = _provenance(
         study, graphs, centres=centres, areas=areas, data_dir=folder, started=started,
         excluded=excluded_all,
@@ -298,22 +299,6 @@ def _status_column(study: Study, centres: gpd.GeoDataFrame) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _snap_both(
-    graph: nx.MultiDiGraph, points: gpd.GeoDataFrame, centres: gpd.GeoDataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Snap areas and centres in one call (the network is turned into arrays once)."""
-    both = gpd.GeoDataFrame(
-        geometry=pd.concat(
-            [points.geometry.to_crs(4326), centres.geometry.to_crs(4326)], ignore_index=True
-        ),
-        crs=4326,
-    )
-    snapped = snap(graph, both, max_snap_m=None)
-    osnap = snapped.iloc[: len(points)].set_axis(points.index)
-    csnap = snapped.iloc[len(points) :].set_axis(centres.index)
-    return osnap, csnap
-
-
 def _network_extent(graph: nx.MultiDiGraph) -> shapely.Geometry:
     """The convex hull of the network's nodes (EPSG:4326), slightly buffered (about 200 m)."""
     xs = [data["x"] for _, data in graph.nodes(data=True)]
@@ -327,7 +312,7 @@ def _within(points: gpd.GeoDataFrame, shape: shapely.Geometry) -> np.ndarray:
 
 
 def _not_covered(
-    graph: nx.MultiDiGraph,
+    extent: shapely.Geometry,
     points: gpd.GeoDataFrame,
     osnap: pd.DataFrame,
     *,
@@ -335,7 +320,7 @@ def _not_covered(
     max_snap_m: float,
 ) -> dict[str, str]:
     """Areas outside the network's extent or farther than ``max_snap_m`` from it, and why."""
-    outside = ~_within(points, _network_extent(graph))
+    outside = ~_within(points, extent)
     too_far = osnap["snap_m"].to_numpy() > max_snap_m
     reasons: dict[str, str] = {}
     for code, out_flag, far_flag, dist in zip(
@@ -349,7 +334,7 @@ def _not_covered(
 
 
 def _check_centres(
-    graph: nx.MultiDiGraph,
+    extent: shapely.Geometry,
     centres: gpd.GeoDataFrame,
     csnap: pd.DataFrame,
     *,
@@ -357,7 +342,7 @@ def _check_centres(
     max_snap_m: float,
 ) -> None:
     """Every centre must be on the network: a centre left out would bias every scenario."""
-    off = ~_within(centres, _network_extent(graph)) | (csnap["snap_m"].to_numpy() > max_snap_m)
+    off = ~_within(centres, extent) | (csnap["snap_m"].to_numpy() > max_snap_m)
     if off.any():
         bad = ", ".join(
             f"'{c}' ({d:,.0f} m from the network)"

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from centrereach.errors import StudyFileError, UnknownCentreError
+from centrereach.network import Mode
+from centrereach.traveltime import nearest_centre
 
 __all__ = ["BASELINE", "Scenario", "evaluate_scenarios", "scenario_from_spec"]
 
@@ -161,7 +163,7 @@ def evaluate_scenarios(
     matrix: pd.DataFrame,
     scenarios: Sequence[Scenario],
     *,
-    mode: str,
+    mode: Mode | str,
     areas: pd.DataFrame | None = None,
     columns: Sequence[str] = (),
 ) -> pd.DataFrame:
@@ -174,7 +176,8 @@ def evaluate_scenarios(
     scenarios
         The scenarios; the baseline (every centre in ``matrix`` open) is added first.
     mode
-        ``drive`` or ``walk`` (written in the ``mode`` column).
+        ``"drive"`` or ``"walk"`` (see :class:`~centrereach.network.Mode`), written in the
+        ``mode`` column.
     areas, columns
         Area attributes to carry into the result (e.g. ``imd_decile``, ``children``).
 
@@ -198,8 +201,6 @@ def evaluate_scenarios(
     2         x   close-b       5.0         0.0
     3         y   close-b      20.0        12.0
     """
-    from centrereach.traveltime import nearest_centre
-
     base = nearest_centre(matrix)
     everyone = Scenario(BASELINE, "All centres open", tuple(str(c) for c in matrix.columns))
     frames = []
@@ -209,7 +210,7 @@ def evaluate_scenarios(
             {
                 "lsoa_code": matrix.index.astype(str),
                 "scenario": scenario.name,
-                "mode": mode,
+                "mode": str(mode),
                 "time_min": best["time_min"].to_numpy(dtype=float),
                 "centre_id": best["centre_id"].to_numpy(dtype=object),
                 "baseline_time_min": base["time_min"].to_numpy(dtype=float),

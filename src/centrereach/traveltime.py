@@ -1,6 +1,6 @@
 """Exact travel times from areas to centres on a road or footpath network.
 
-Three steps, each a small function:
+Three steps:
 
 1. :func:`snap` attaches every point (an area's population-weighted centroid, a centre) to the
    nearest node of the network's largest strongly connected component and prices the straight
@@ -12,6 +12,11 @@ Three steps, each a small function:
    built once from the graph.
 3. :func:`nearest_centre` answers one scenario (a set of open centres) from the matrix with pure
    array work (about 0.1 ms for 500 areas × 22 centres), so hundreds of scenarios cost nothing.
+
+Steps 1 and 2 first turn the network into arrays (a sparse matrix, its largest strongly
+connected component, a k-d tree of node coordinates). A :class:`Router` does that once and then
+answers any number of :meth:`~Router.snap`, :meth:`~Router.matrix` and :meth:`~Router.nearest`
+queries; :func:`snap` and :func:`travel_time_matrix` are one-off routers.
 
 The array core (:func:`node_matrix`, :func:`csr_from_graph`) knows nothing of files, maps or
 coordinates. See ``docs/method-engine.md`` for the method.
@@ -29,10 +34,9 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +44,7 @@ import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from centrereach._geo import BRITISH_NATIONAL_GRID
 from centrereach.errors import (
     DataFormatError,
     DuplicateIdError,
@@ -49,11 +54,18 @@ from centrereach.errors import (
     UnknownCentreError,
     UnreachableWarning,
 )
+from centrereach.network import Mode
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import networkx as nx
+    from pyproj import Transformer
 
 __all__ = [
     "ACCESS_SPEED_KPH",
     "BRITISH_NATIONAL_GRID",
-    "DEFAULT_MAX_SNAP_M",
+    "SNAP_WARNING_M",
+    "Router",
     "csr_from_graph",
     "largest_strong_component",
     "nearest_centre",
@@ -64,10 +76,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BRITISH_NATIONAL_GRID: Final = "EPSG:27700"
-"""The projected CRS in which snap distances are measured (metres)."""
-
-ACCESS_SPEED_KPH: Final[Mapping[str, float]] = MappingProxyType({"walk": 4.8, "drive": 20.0})
+ACCESS_SPEED_KPH: Final[Mapping[str, float]] = MappingProxyType({Mode.WALK: 4.8, Mode.DRIVE: 20.0})
 """Default speed (km/h) of the access leg between a point and its snapped node, per mode.
 
 ``walk``: 4.8 km/h, an adult's walking pace (3 mph), the speed of the footpath network itself.
@@ -75,14 +84,41 @@ ACCESS_SPEED_KPH: Final[Mapping[str, float]] = MappingProxyType({"walk": 4.8, "d
 service roads, car parks) that the drive network leaves out; see ``docs/method-engine.md``.
 """
 
-DEFAULT_MAX_SNAP_M: Final = 500.0
-"""Snap distance (metres) above which :func:`snap` warns with a ``SnapWarning``."""
+SNAP_WARNING_M: Final = 500.0
+"""Snap distance (metres) above which snapping warns with a ``SnapWarning``.
+
+A warning threshold only: the points are kept, with their straight-line access leg. (A study
+*excludes* areas farther than its own ``max_snap_m``, 1,000 m by default.)
+"""
+
+_DEPRECATED_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {"DEFAULT_MAX_SNAP_M": "SNAP_WARNING_M"}
+)
 
 _MAX_LISTED = 10  # ids quoted in a message before "... and N more"
 _CHUNK_BYTES = 64 * 1024 * 1024  # memory for one block of Dijkstra distances
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+IntArray: TypeAlias = npt.NDArray[np.intp]
+Points: TypeAlias = "gpd.GeoDataFrame | gpd.GeoSeries"
+"""Point locations with a CRS, indexed by id: what :meth:`Router.snap` and friends take."""
+OpenCentres: TypeAlias = "pd.Series | npt.NDArray[np.bool_] | Iterable[Hashable] | Hashable | None"
+"""Open centres: ids, a boolean mask aligned with the centres, a boolean Series, or None (all)."""
+
+
+def __getattr__(name: str) -> float:
+    """Serve the deprecated names (a warning says which name replaces each)."""
+    if name in _DEPRECATED_ALIASES:
+        new = _DEPRECATED_ALIASES[name]
+        msg = (
+            f"centrereach.traveltime.{name} is deprecated: use {new} (the snap distance in "
+            "metres above which snapping warns; it excludes nothing)"
+        )
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        value: float = globals()[new]
+        return value
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,7 +133,9 @@ def _listing(items: Sequence[str]) -> str:
     return f"{shown} ... and {extra} more" if extra > 0 else shown
 
 
-def csr_from_graph(network: Any, weight: str | None = "travel_time") -> tuple[csr_array, pd.Index]:
+def csr_from_graph(
+    network: nx.Graph, weight: str | None = "travel_time"
+) -> tuple[csr_array, pd.Index]:
     """Return the graph as a sparse adjacency matrix (CSR) and the node id of each row.
 
     Entry ``[i, j]`` is the weight of the edge from node ``i`` to node ``j``: the smallest over
@@ -155,7 +193,7 @@ def csr_from_graph(network: Any, weight: str | None = "travel_time") -> tuple[cs
     sources: list[int] = []
     counts: list[int] = []
     cols: list[int] = []
-    raw: list[Any] = []
+    raw: list[object] = []
     add_col, add_w = cols.append, raw.append
     multi = network.is_multigraph()
     for u, nbrs in network.adjacency():
@@ -284,6 +322,25 @@ def node_matrix(
     >>> node_matrix(A, [0, 2], [1, 2]).tolist()
     [[10.0, 15.0], [11.0, 0.0]]
     """
+    return _node_matrix(
+        csr, origin_idx, dest_idx, progress=progress, reversed_csr=lambda: _transposed(csr)
+    )
+
+
+def _transposed(csr: csr_array) -> csr_array:
+    """The graph with every edge reversed (transposing keeps explicit zeros)."""
+    return csr.T.tocsr()
+
+
+def _node_matrix(
+    csr: csr_array,
+    origin_idx: npt.ArrayLike,
+    dest_idx: npt.ArrayLike,
+    *,
+    progress: bool,
+    reversed_csr: Callable[[], csr_array],
+) -> FloatArray:
+    """:func:`node_matrix`, taking the reversed graph from ``reversed_csr`` when it needs it."""
     o = np.asarray(origin_idx, dtype=np.intp).reshape(-1)
     d = np.asarray(dest_idx, dtype=np.intp).reshape(-1)
     n = csr.shape[0]
@@ -299,7 +356,7 @@ def node_matrix(
 
     backward = ud.size <= uo.size
     sources = ud if backward else uo
-    graph = csr.T.tocsr() if backward else csr  # transposing keeps explicit zeros
+    graph = reversed_csr() if backward else csr
     chunk = max(1, min(sources.size, _CHUNK_BYTES // (8 * max(n, 1))))
     starts = range(0, sources.size, chunk)
     if progress:
@@ -325,70 +382,23 @@ def node_matrix(
 
 
 # --------------------------------------------------------------------------------------------
-# The geospatial adapter: snapping points and the labelled matrix
+# The geospatial adapter: a network prepared once, snapping and the labelled matrix
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    """A network turned into arrays once, shared by snapping and routing."""
-
-    csr: csr_array
-    nodes: pd.Index
-    lscc_pos: IntArray  # positions of the nodes of the largest strongly connected component
-    tree: Any  # scipy.spatial.cKDTree of their British National Grid coordinates (m)
-    mode: str | None
-
-
 @functools.lru_cache(maxsize=16)
-def _to_bng(crs: Any) -> Any:
+def _to_bng(crs: Hashable) -> Transformer:
     """A (cached: building one takes ~20 ms) transformer from ``crs`` to British National Grid."""
     from pyproj import Transformer
 
     return Transformer.from_crs(crs, BRITISH_NATIONAL_GRID, always_xy=True)
 
 
-def _prepare(network: Any, weight: str | None) -> _Prepared:
-    from scipy.spatial import cKDTree
-
-    csr, nodes = csr_from_graph(network, weight)
-    lscc_pos = np.flatnonzero(largest_strong_component(csr))
-    crs = network.graph.get("crs")
-    if crs is None:
-        msg = (
-            "the network has no CRS (G.graph['crs'] is missing); set it, e.g. "
-            "G.graph['crs'] = 'epsg:4326' when node x/y are longitude/latitude"
-        )
-        raise NetworkError(msg)
-    n = len(nodes)
-    try:  # node data in the same order as ``nodes``
-        xs = np.fromiter((d["x"] for _, d in network.nodes(data=True)), np.float64, n)[lscc_pos]
-        ys = np.fromiter((d["y"] for _, d in network.nodes(data=True)), np.float64, n)[lscc_pos]
-    except (KeyError, TypeError, ValueError) as exc:
-        msg = f"every network node needs numeric 'x' and 'y' coordinates (missing: {exc!r})"
-        raise NetworkError(msg) from exc
-    from pyproj import Transformer
-    from pyproj.exceptions import CRSError
-
-    try:
-        try:
-            transformer = _to_bng(crs)
-        except TypeError:  # an unhashable CRS object: build one without the cache
-            transformer = Transformer.from_crs(crs, BRITISH_NATIONAL_GRID, always_xy=True)
-    except CRSError as exc:
-        msg = f"the network's CRS {crs!r} (G.graph['crs']) is not one pyproj understands: {exc}"
-        raise NetworkError(msg) from exc
-    xs, ys = transformer.transform(xs, ys)
-    tree = cKDTree(np.column_stack([xs, ys]))
-    mode = network.graph.get("mode")
-    return _Prepared(csr, nodes, lscc_pos, tree, None if mode is None else str(mode))
-
-
 def _ids(index: pd.Index, mask: npt.NDArray[np.bool_]) -> list[str]:
     return [str(v) for v in index[mask]]
 
 
-def _points_bng(points: Any) -> tuple[FloatArray, FloatArray]:
+def _points_bng(points: Points) -> tuple[FloatArray, FloatArray]:
     """British National Grid coordinates (m) of a GeoDataFrame/GeoSeries of points."""
     geoms = getattr(points, "geometry", None)
     if geoms is None:
@@ -429,76 +439,560 @@ def _points_bng(points: Any) -> tuple[FloatArray, FloatArray]:
     return x, y
 
 
-def _access_speed(prep: _Prepared, access_speed_kph: float | None) -> float:
-    if access_speed_kph is None:
-        if prep.mode is None or prep.mode not in ACCESS_SPEED_KPH:
+def _require_unique(points: Points, which: str) -> None:
+    index = pd.Index(points.index)
+    if not index.is_unique:
+        dup = index[index.duplicated()].unique()
+        msg = f"{which} ids must be unique; repeated: {_listing(list(map(str, dup)))}"
+        raise DuplicateIdError(msg)
+
+
+class Router:
+    """A road or footpath network prepared once, then queried for many snaps and matrices.
+
+    Building a router does the expensive preparation a single :func:`snap` or
+    :func:`travel_time_matrix` call would repeat every time (the pandana shape: build once,
+    query many):
+
+    1. the graph becomes a sparse adjacency matrix of travel times in seconds
+       (:func:`csr_from_graph`);
+    2. its largest strongly connected component is found (:func:`largest_strong_component`):
+       only its nodes take snapped points, so every origin reaches every destination;
+    3. their coordinates are projected to British National Grid (metres) and put in a k-d tree
+       (:class:`scipy.spatial.cKDTree`) for snapping.
+
+    The router is a snapshot: it does not see later changes to the graph (build a new one).
+    Its answers are those of the module functions, to the bit: :func:`snap` and
+    :func:`travel_time_matrix` are one-line wrappers over a fresh router.
+
+    Parameters
+    ----------
+    network : networkx.MultiDiGraph
+        Road or footpath network (osmnx conventions, as :func:`centrereach.network.load_network`
+        returns): node ``x``/``y`` in ``G.graph["crs"]``, ``G.graph["mode"]`` ``"drive"`` or
+        ``"walk"`` (it sets the access-leg speed), and edges carrying ``weight``.
+    weight : str or None, default "travel_time"
+        Edge attribute to minimise, in **seconds**; it must be finite and >= 0 on every edge.
+        ``None`` builds a router for snapping only (edge weights are not read, and
+        :meth:`matrix` refuses to run).
+
+    Raises
+    ------
+    centrereach.errors.NetworkError
+        Empty network, an edge without a valid ``weight``, no CRS, an unknown CRS, or nodes
+        without numeric ``x``/``y``.
+
+    See Also
+    --------
+    snap, travel_time_matrix, nearest_centre
+
+    Examples
+    --------
+    Two junctions 1 km apart, one minute one way and two minutes back; homes and centres
+    standing on them:
+
+    >>> import geopandas as gpd, networkx as nx, pandas as pd
+    >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="drive")
+    >>> G.add_node(1, x=-1.4300, y=53.2300)
+    >>> G.add_node(2, x=-1.4150, y=53.2300)
+    >>> _ = G.add_edge(1, 2, travel_time=60.0)   # seconds
+    >>> _ = G.add_edge(2, 1, travel_time=120.0)
+    >>> router = Router(G)
+    >>> router
+    Router(mode='drive', weight='travel_time', nodes=2, edges=2)
+    >>> homes = gpd.GeoDataFrame(index=pd.Index(["h1", "h2"], name="area"),
+    ...                          geometry=gpd.points_from_xy([-1.4300, -1.4150], [53.23, 53.23]),
+    ...                          crs=4326)
+    >>> centres = gpd.GeoDataFrame(index=pd.Index(["east"], name="centre"),
+    ...                            geometry=gpd.points_from_xy([-1.4150], [53.2309]), crs=4326)
+    >>> router.snap(centres).round(2)  # 100 m north of node 2: 0.3 min at 20 km/h
+            node  snap_m  access_min
+    centre
+    east       2  100.13         0.3
+    >>> router.matrix(homes, centres).round(2)  # minutes, door to door
+    centre  east
+    area
+    h1      1.30
+    h2      0.30
+    >>> router.nearest(homes, centres)[["centre_id", "time_min"]].round(2)
+         centre_id  time_min
+    area
+    h1        east       1.3
+    h2        east       0.3
+    """
+
+    def __init__(self, network: nx.MultiDiGraph, *, weight: str | None = "travel_time") -> None:
+        from pyproj import Transformer
+        from pyproj.exceptions import CRSError
+        from scipy.spatial import cKDTree
+
+        t0 = time.perf_counter()
+        csr, nodes = csr_from_graph(network, weight)
+        component = np.flatnonzero(largest_strong_component(csr))
+        crs = network.graph.get("crs")
+        if crs is None:
             msg = (
-                f"cannot choose an access speed: the network's mode is {prep.mode!r} (G.graph"
-                f"['mode'] should be one of {sorted(ACCESS_SPEED_KPH)}); set it or pass "
-                "access_speed_kph"
+                "the network has no CRS (G.graph['crs'] is missing); set it, e.g. "
+                "G.graph['crs'] = 'epsg:4326' when node x/y are longitude/latitude"
             )
             raise NetworkError(msg)
-        return ACCESS_SPEED_KPH[prep.mode]
-    speed = float(access_speed_kph)
-    if not (math.isfinite(speed) and speed > 0):
-        msg = f"access_speed_kph must be a positive number of km/h, got {access_speed_kph!r}"
-        raise ValueError(msg)
-    return speed
+        n = len(nodes)
+        try:  # node data in the same order as ``nodes``
+            xs = np.fromiter((d["x"] for _, d in network.nodes(data=True)), np.float64, n)
+            ys = np.fromiter((d["y"] for _, d in network.nodes(data=True)), np.float64, n)
+        except (KeyError, TypeError, ValueError) as exc:
+            msg = f"every network node needs numeric 'x' and 'y' coordinates (missing: {exc!r})"
+            raise NetworkError(msg) from exc
+        try:
+            try:
+                transformer = _to_bng(crs)
+            except TypeError:  # an unhashable CRS object: build one without the cache
+                transformer = Transformer.from_crs(crs, BRITISH_NATIONAL_GRID, always_xy=True)
+        except CRSError as exc:
+            msg = f"the network's CRS {crs!r} (G.graph['crs']) is not one pyproj understands: {exc}"
+            raise NetworkError(msg) from exc
+        east, north = transformer.transform(xs[component], ys[component])
+        mode = network.graph.get("mode")
 
+        self._graph: nx.MultiDiGraph = network
+        self._weight = weight
+        self._mode: str | None = None if mode is None else str(mode)
+        self._csr = csr
+        self._nodes = nodes
+        self._component: IntArray = component  # row positions of the strong component's nodes
+        self._tree = cKDTree(np.column_stack([east, north]))  # their BNG coordinates (m)
+        self._reversed: csr_array | None = None  # the transposed graph, built when first needed
+        self._n_nodes = int(network.number_of_nodes())
+        self._n_edges = int(network.number_of_edges())
+        logger.debug(
+            "Router: %d nodes (%d in the largest strong component) prepared in %.3f s",
+            n,
+            component.size,
+            time.perf_counter() - t0,
+        )
 
-def _snap(
-    prep: _Prepared,
-    points: Any,
-    *,
-    max_snap_m: float | None,
-    access_speed_kph: float | None,
-    stacklevel: int,
-) -> pd.DataFrame:
-    speed = _access_speed(prep, access_speed_kph)
-    if max_snap_m is not None and not (max_snap_m >= 0):
-        msg = f"max_snap_m must be a distance in metres >= 0 (or None), got {max_snap_m!r}"
-        raise ValueError(msg)
-    index = pd.Index(points.index)
-    if len(index) == 0:
-        return pd.DataFrame(
+    # -- what the router was built from ---------------------------------------------------------
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The networkx graph the router was built from (its ``graph.graph`` holds metadata)."""
+        return self._graph
+
+    @property
+    def weight(self) -> str | None:
+        """The edge attribute minimised (seconds), or ``None`` for a snapping-only router."""
+        return self._weight
+
+    @property
+    def mode(self) -> str | None:
+        """The network's travel mode (``G.graph["mode"]``: ``"drive"``, ``"walk"`` or None)."""
+        return self._mode
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes of the graph when the router was built."""
+        return self._n_nodes
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges of the graph when the router was built (parallel edges counted)."""
+        return self._n_edges
+
+    @property
+    def source(self) -> str | None:
+        """Where the network came from (``G.graph["source"]``, set by ``load_network``)."""
+        source = self._graph.graph.get("source")
+        return None if source is None else str(source)
+
+    @property
+    def csr(self) -> csr_array:
+        """The graph as a sparse matrix of edge weights (seconds); see :func:`csr_from_graph`."""
+        return self._csr
+
+    @property
+    def nodes(self) -> pd.Index:
+        """Node id of each row/column of :attr:`csr`."""
+        return self._nodes
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(mode={self._mode!r}, weight={self._weight!r}, "
+            f"nodes={self._n_nodes}, edges={self._n_edges})"
+        )
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def snap(
+        self,
+        points: Points,
+        *,
+        max_snap_m: float | None = SNAP_WARNING_M,
+        access_speed_kph: float | None = None,
+    ) -> pd.DataFrame:
+        """Attach points to the nearest node of the network and price the access leg.
+
+        Points and nodes are projected to British National Grid (EPSG:27700) and matched
+        against the nodes of the network's *largest strongly connected component* only, so
+        every snapped point can reach, and be reached from, every other.
+
+        Parameters
+        ----------
+        points : geopandas.GeoDataFrame or geopandas.GeoSeries
+            Point locations in any CRS (area centroids, centres). The index gives the ids.
+        max_snap_m : float or None, default 500.0
+            Straight-line snap distance (metres) above which a
+            :class:`~centrereach.errors.SnapWarning` names the points (:data:`SNAP_WARNING_M`;
+            the points are kept). ``None`` never warns.
+        access_speed_kph : float, optional
+            Speed of the access leg (km/h). Default by ``G.graph["mode"]``:
+            :data:`ACCESS_SPEED_KPH` (walk 4.8 km/h, drive 20 km/h).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``points``, with columns ``node`` (node id), ``snap_m`` (straight-line
+            distance to it, metres) and ``access_min`` (that distance at the access speed,
+            minutes).
+
+        Raises
+        ------
+        centrereach.errors.NetworkError
+            No mode on the network and no ``access_speed_kph``.
+        centrereach.errors.InvalidCoordinateError
+            Points without CRS, with missing/empty geometry, or that are not points.
+
+        Warns
+        -----
+        centrereach.errors.SnapWarning
+            When points lie more than ``max_snap_m`` from the network.
+
+        Examples
+        --------
+        A network drawn in British National Grid metres, so distances can be checked by hand:
+
+        >>> import geopandas as gpd, networkx as nx
+        >>> G = nx.MultiDiGraph(crs="EPSG:27700", mode="walk")
+        >>> G.add_node("a", x=438_000, y=371_000); G.add_node("b", x=439_000, y=371_000)
+        >>> _ = G.add_edge("a", "b", travel_time=750.0); _ = G.add_edge("b", "a", travel_time=750.0)
+        >>> router = Router(G)
+        >>> near_b = gpd.GeoSeries(gpd.points_from_xy([439_090], [371_120]), crs=27700)
+        >>> router.snap(near_b)  # 150 m (90 east, 120 north) at 4.8 km/h is 1.875 minutes
+          node  snap_m  access_min
+        0    b   150.0       1.875
+        >>> router.snap(near_b, access_speed_kph=6.0)["access_min"].tolist()  # 100 m a minute
+        [1.5]
+        """
+        return self._snap(
+            points, max_snap_m=max_snap_m, access_speed_kph=access_speed_kph, stacklevel=3
+        )
+
+    def matrix(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        origin_snap: pd.DataFrame | None = None,
+        destination_snap: pd.DataFrame | None = None,
+        progress: bool = False,
+    ) -> pd.DataFrame:
+        """Return the exact door-to-door travel time (minutes) from origins to destinations.
+
+        Entry ``[o, d]`` = access leg of ``o`` + shortest network travel time from ``o``'s node
+        to ``d``'s node along the edges' directions (home → centre; one-way streets respected)
+        + access leg of ``d``. The same as :func:`travel_time_matrix` on the router's graph.
+
+        Parameters
+        ----------
+        origins, destinations : geopandas.GeoDataFrame or geopandas.GeoSeries
+            Points in any CRS; their (unique) indexes label the rows and columns.
+        origin_snap, destination_snap : pandas.DataFrame, optional
+            Precomputed :meth:`snap` tables (e.g. with another ``access_speed_kph``), indexed
+            by the points' ids. When omitted, points are snapped with the defaults of
+            :meth:`snap` (a :class:`~centrereach.errors.SnapWarning` above 500 m).
+        progress : bool, default False
+            Show a progress bar (tqdm) over the Dijkstra runs.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Minutes, float64, index = ``origins.index``, columns = ``destinations.index``
+            (names kept); ``inf`` where a destination cannot be reached. ``attrs`` records
+            ``units`` (``"min"``), ``mode`` and ``weight``.
+
+        Raises
+        ------
+        centrereach.errors.NetworkError
+            A router built with ``weight=None``, or a snap table naming nodes not in the
+            network.
+        centrereach.errors.DuplicateIdError
+            Repeated origin or destination ids.
+        centrereach.errors.DataFormatError
+            A snap table without the columns or rows needed.
+
+        Examples
+        --------
+        One router, two queries (a 1 km street at 30 km/h, driven both ways):
+
+        >>> import geopandas as gpd, networkx as nx
+        >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="drive")
+        >>> G.add_node(1, x=-1.43, y=53.23); G.add_node(2, x=-1.415, y=53.23)
+        >>> _ = G.add_edge(1, 2, travel_time=120.0); _ = G.add_edge(2, 1, travel_time=120.0)
+        >>> router = Router(G)
+        >>> west = gpd.GeoSeries(gpd.points_from_xy([-1.43], [53.23]), index=["w"], crs=4326)
+        >>> east = gpd.GeoSeries(gpd.points_from_xy([-1.415], [53.23]), index=["e"], crs=4326)
+        >>> router.matrix(west, east)
+             e
+        w  2.0
+        >>> router.matrix(east, west)
+             w
+        e  2.0
+        """
+        return self._matrix(
+            origins,
+            destinations,
+            origin_snap=origin_snap,
+            destination_snap=destination_snap,
+            progress=progress,
+            stacklevel=4,
+        )
+
+    def nearest(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        open: OpenCentres = None,  # shadows the builtin in this method only
+        origin_snap: pd.DataFrame | None = None,
+        destination_snap: pd.DataFrame | None = None,
+        progress: bool = False,
+    ) -> pd.DataFrame:
+        """Return, for every origin, the nearest and second-nearest open destination (minutes).
+
+        ``router.nearest(o, d, open=x)`` is ``nearest_centre(router.matrix(o, d), x)``: one
+        call for a single scenario. For many scenarios, compute the :meth:`matrix` once and
+        call :func:`nearest_centre` on it per scenario (pure array work).
+
+        Parameters
+        ----------
+        origins, destinations : geopandas.GeoDataFrame or geopandas.GeoSeries
+            Points in any CRS; destinations are the centres, their (unique) index the centre ids.
+        open : iterable of centre ids, boolean mask, or None
+            The centres open, as ``open_centres`` of :func:`nearest_centre`: ids, a boolean
+            array aligned with ``destinations``, or a boolean Series indexed by centre id.
+            ``None`` (default) opens every centre.
+        origin_snap, destination_snap : pandas.DataFrame, optional
+            Precomputed :meth:`snap` tables, as for :meth:`matrix`.
+        progress : bool, default False
+            Show a progress bar (tqdm) over the Dijkstra runs.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed like ``origins``: ``time_min`` (minutes to the nearest open centre),
+            ``centre_id``, ``second_time_min`` and ``second_centre_id``; see
+            :func:`nearest_centre`.
+
+        Raises
+        ------
+        centrereach.errors.UnknownCentreError
+            When ``open`` names ids that are not in ``destinations``.
+
+        Warns
+        -----
+        centrereach.errors.UnreachableWarning
+            Listing the origins that reach no open centre.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, networkx as nx
+        >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="walk")
+        >>> for i in range(3):
+        ...     G.add_node(i, x=-1.43 + 0.01 * i, y=53.23)
+        >>> for u, v in [(0, 1), (1, 0), (1, 2), (2, 1)]:
+        ...     _ = G.add_edge(u, v, travel_time=600.0)  # ten minutes between neighbours
+        >>> def at(ids, nodes):
+        ...     x = [-1.43 + 0.01 * n for n in nodes]
+        ...     return gpd.GeoSeries(gpd.points_from_xy(x, [53.23] * len(x)), index=ids, crs=4326)
+        >>> router = Router(G)
+        >>> homes, centres = at(["h"], [0]), at(["near", "far"], [1, 2])
+        >>> router.nearest(homes, centres)
+           time_min centre_id  second_time_min second_centre_id
+        h      10.0      near             20.0              far
+        >>> router.nearest(homes, centres, open=["far"])[["centre_id", "time_min"]]
+          centre_id  time_min
+        h       far      20.0
+        """
+        _require_unique(destinations, "destination")
+        _open_positions(pd.Index(destinations.index), open)  # unknown ids fail before routing
+        matrix = self._matrix(
+            origins,
+            destinations,
+            origin_snap=origin_snap,
+            destination_snap=destination_snap,
+            progress=progress,
+            stacklevel=4,
+        )
+        return _nearest_centre(matrix, open, stacklevel=3)
+
+    # -- the work ------------------------------------------------------------------------------
+
+    def _access_speed(self, access_speed_kph: float | None) -> float:
+        if access_speed_kph is None:
+            if self._mode is None or self._mode not in ACCESS_SPEED_KPH:
+                msg = (
+                    f"cannot choose an access speed: the network's mode is {self._mode!r} "
+                    f"(G.graph['mode'] should be one of {[m.value for m in Mode]}); set it or "
+                    "pass access_speed_kph"
+                )
+                raise NetworkError(msg)
+            return ACCESS_SPEED_KPH[self._mode]
+        speed = float(access_speed_kph)
+        if not (math.isfinite(speed) and speed > 0):
+            msg = f"access_speed_kph must be a positive number of km/h, got {access_speed_kph!r}"
+            raise ValueError(msg)
+        return speed
+
+    def _snap(
+        self,
+        points: Points,
+        *,
+        max_snap_m: float | None,
+        access_speed_kph: float | None,
+        stacklevel: int,
+    ) -> pd.DataFrame:
+        speed = self._access_speed(access_speed_kph)
+        if max_snap_m is not None and not (max_snap_m >= 0):
+            msg = f"max_snap_m must be a distance in metres >= 0 (or None), got {max_snap_m!r}"
+            raise ValueError(msg)
+        index = pd.Index(points.index)
+        if len(index) == 0:
+            return pd.DataFrame(
+                {
+                    "node": pd.Series([], dtype=self._nodes.dtype),
+                    "snap_m": pd.Series([], dtype=np.float64),
+                    "access_min": pd.Series([], dtype=np.float64),
+                },
+                index=index,
+            )
+        px, py = _points_bng(points)
+        found, pos = self._tree.query(np.column_stack([px, py]), k=1)
+        dist = np.asarray(found, dtype=np.float64)
+        node_pos = self._component[np.asarray(pos, dtype=np.intp)]
+        result = pd.DataFrame(
             {
-                "node": pd.Series([], dtype=prep.nodes.dtype),
-                "snap_m": pd.Series([], dtype=np.float64),
-                "access_min": pd.Series([], dtype=np.float64),
+                "node": self._nodes[node_pos],
+                "snap_m": dist,
+                "access_min": dist * 0.06 / speed,  # m / (km/h * 1000 m/km / 60 min/h)
             },
             index=index,
         )
-    px, py = _points_bng(points)
-    dist, pos = prep.tree.query(np.column_stack([px, py]), k=1)
-    dist = np.asarray(dist, dtype=np.float64)
-    node_pos = prep.lscc_pos[np.asarray(pos, dtype=np.intp)]
-    result = pd.DataFrame(
-        {
-            "node": prep.nodes[node_pos],
-            "snap_m": dist,
-            "access_min": dist * 0.06 / speed,  # m / (km/h * 1000 m/km / 60 min/h)
-        },
-        index=index,
-    )
-    if max_snap_m is not None:
-        far = dist > max_snap_m
-        if far.any():
-            listed = [f"{i} ({d:,.0f} m)" for i, d in zip(index[far], dist[far], strict=True)]
+        if max_snap_m is not None:
+            far = dist > max_snap_m
+            if far.any():
+                listed = [f"{i} ({d:,.0f} m)" for i, d in zip(index[far], dist[far], strict=True)]
+                msg = (
+                    f"{int(far.sum())} of {len(index)} points are more than {max_snap_m:,.0f} m "
+                    f"from the road network (largest connected part): {_listing(listed)}. Their "
+                    f"access leg is priced at {speed:g} km/h; check their coordinates and that "
+                    "the network covers them."
+                )
+                warnings.warn(msg, SnapWarning, stacklevel=stacklevel)
+        return result
+
+    def _check_snap(
+        self, given: pd.DataFrame, points: Points, which: str
+    ) -> tuple[IntArray, FloatArray]:
+        """Validate a precomputed snap table; return node positions and access minutes."""
+        missing_cols = [c for c in ("node", "access_min") if c not in given.columns]
+        if missing_cols:
             msg = (
-                f"{int(far.sum())} of {len(index)} points are more than {max_snap_m:,.0f} m from "
-                f"the road network (largest connected part): {_listing(listed)}. Their access "
-                f"leg is priced at {speed:g} km/h; check their coordinates and that the network "
-                "covers them."
+                f"{which}_snap lacks column(s) {missing_cols}; pass the table returned by "
+                f"centrereach.traveltime.snap (columns node, snap_m, access_min)"
             )
-            warnings.warn(msg, SnapWarning, stacklevel=stacklevel)
-    return result
+            raise DataFormatError(msg)
+        index = pd.Index(points.index)
+        absent = index.difference(given.index)
+        if len(absent):
+            listed = _listing([str(v) for v in absent])
+            msg = f"{which}_snap has no row for {len(absent)} {which}s: {listed}"
+            raise DataFormatError(msg)
+        table = given.loc[index]
+        pos = self._nodes.get_indexer(pd.Index(table["node"], tupleize_cols=False))
+        unknown = pos < 0
+        if unknown.any():
+            msg = (
+                f"{which}_snap names nodes that are not in the network for "
+                f"{_listing(_ids(index, unknown))}; snap with the same network"
+            )
+            raise NetworkError(msg)
+        access = np.asarray(table["access_min"], dtype=np.float64)
+        if not (np.isfinite(access) & (access >= 0)).all():
+            msg = f"{which}_snap 'access_min' must be finite minutes >= 0"
+            raise DataFormatError(msg)
+        return pos.astype(np.intp), access
+
+    def _reversed_csr(self) -> csr_array:
+        """The transposed graph (edges reversed), built once for backward Dijkstra runs."""
+        if self._reversed is None:
+            self._reversed = _transposed(self._csr)
+        return self._reversed
+
+    def _matrix(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        origin_snap: pd.DataFrame | None,
+        destination_snap: pd.DataFrame | None,
+        progress: bool,
+        stacklevel: int,
+    ) -> pd.DataFrame:
+        if self._weight is None:
+            msg = (
+                "this Router was built with weight=None (for snapping only), so it has no travel "
+                "times; build it with Router(G, weight='travel_time')"
+            )
+            raise NetworkError(msg)
+        _require_unique(origins, "origin")
+        _require_unique(destinations, "destination")
+        t0 = time.perf_counter()
+        if origin_snap is None:
+            origin_snap = self._snap(
+                origins, max_snap_m=SNAP_WARNING_M, access_speed_kph=None, stacklevel=stacklevel
+            )
+        if destination_snap is None:
+            destination_snap = self._snap(
+                destinations,
+                max_snap_m=SNAP_WARNING_M,
+                access_speed_kph=None,
+                stacklevel=stacklevel,
+            )
+        o_pos, o_access = self._check_snap(origin_snap, origins, "origin")
+        d_pos, d_access = self._check_snap(destination_snap, destinations, "destination")
+        t1 = time.perf_counter()
+        seconds = _node_matrix(
+            self._csr, o_pos, d_pos, progress=progress, reversed_csr=self._reversed_csr
+        )
+        minutes = seconds / 60.0 + o_access[:, None] + d_access[None, :]
+        result = pd.DataFrame(
+            minutes, index=pd.Index(origins.index), columns=pd.Index(destinations.index)
+        )
+        result.attrs.update({"units": "min", "mode": self._mode, "weight": self._weight})
+        logger.debug(
+            "travel-time matrix %d x %d: snap %.3f s, routing %.3f s",
+            len(o_pos),
+            len(d_pos),
+            t1 - t0,
+            time.perf_counter() - t1,
+        )
+        return result
 
 
 def snap(
-    network: Any,
-    points: Any,
+    network: nx.MultiDiGraph,
+    points: Points,
     *,
-    max_snap_m: float | None = DEFAULT_MAX_SNAP_M,
+    max_snap_m: float | None = SNAP_WARNING_M,
     access_speed_kph: float | None = None,
 ) -> pd.DataFrame:
     """Attach points to the nearest node of the network and price the access leg.
@@ -506,7 +1000,8 @@ def snap(
     Points and nodes are projected to British National Grid (EPSG:27700) and matched with a
     k-d tree (:class:`scipy.spatial.cKDTree`) against the nodes of the network's *largest
     strongly connected component* only, so every snapped point can reach, and be reached
-    from, every other.
+    from, every other. A one-off :meth:`Router.snap` (edge weights are not read); to snap
+    several sets of points on one network, build a :class:`Router` once.
 
     Parameters
     ----------
@@ -517,7 +1012,8 @@ def snap(
         Point locations in any CRS (area centroids, centres). The index gives the ids.
     max_snap_m : float or None, default 500.0
         Straight-line snap distance (metres) above which a
-        :class:`~centrereach.errors.SnapWarning` names the points. ``None`` never warns.
+        :class:`~centrereach.errors.SnapWarning` names the points (:data:`SNAP_WARNING_M`; the
+        points are kept). ``None`` never warns.
     access_speed_kph : float, optional
         Speed of the access leg (km/h). Default by ``G.graph["mode"]``:
         :data:`ACCESS_SPEED_KPH` (walk 4.8 km/h, drive 20 km/h).
@@ -557,57 +1053,15 @@ def snap(
     id
     home     1  100.13        1.25
     """
-    prep = _prepare(network, None)
-    return _snap(
-        prep, points, max_snap_m=max_snap_m, access_speed_kph=access_speed_kph, stacklevel=3
+    return Router(network, weight=None)._snap(
+        points, max_snap_m=max_snap_m, access_speed_kph=access_speed_kph, stacklevel=3
     )
 
 
-def _check_snap(
-    given: pd.DataFrame, points: Any, which: str, prep: _Prepared
-) -> tuple[IntArray, FloatArray]:
-    """Validate a precomputed snap table; return node positions and access minutes."""
-    missing_cols = [c for c in ("node", "access_min") if c not in given.columns]
-    if missing_cols:
-        msg = (
-            f"{which}_snap lacks column(s) {missing_cols}; pass the table returned by "
-            f"centrereach.traveltime.snap (columns node, snap_m, access_min)"
-        )
-        raise DataFormatError(msg)
-    index = pd.Index(points.index)
-    absent = index.difference(given.index)
-    if len(absent):
-        listed = _listing([str(v) for v in absent])
-        msg = f"{which}_snap has no row for {len(absent)} {which}s: {listed}"
-        raise DataFormatError(msg)
-    table = given.loc[index]
-    pos = prep.nodes.get_indexer(pd.Index(table["node"], tupleize_cols=False))
-    unknown = pos < 0
-    if unknown.any():
-        msg = (
-            f"{which}_snap names nodes that are not in the network for "
-            f"{_listing(_ids(index, unknown))}; snap with the same network"
-        )
-        raise NetworkError(msg)
-    access = np.asarray(table["access_min"], dtype=np.float64)
-    if not (np.isfinite(access) & (access >= 0)).all():
-        msg = f"{which}_snap 'access_min' must be finite minutes >= 0"
-        raise DataFormatError(msg)
-    return pos.astype(np.intp), access
-
-
-def _require_unique(points: Any, which: str) -> None:
-    index = pd.Index(points.index)
-    if not index.is_unique:
-        dup = index[index.duplicated()].unique()
-        msg = f"{which} ids must be unique; repeated: {_listing(list(map(str, dup)))}"
-        raise DuplicateIdError(msg)
-
-
 def travel_time_matrix(
-    network: Any,
-    origins: Any,
-    destinations: Any,
+    network: nx.MultiDiGraph,
+    origins: Points,
+    destinations: Points,
     *,
     weight: str = "travel_time",
     origin_snap: pd.DataFrame | None = None,
@@ -618,7 +1072,8 @@ def travel_time_matrix(
 
     Entry ``[o, d]`` = access leg of ``o`` + shortest network travel time from ``o``'s node to
     ``d``'s node along the edges' directions (home → centre; one-way streets respected) +
-    access leg of ``d``. Snapping and access legs are those of :func:`snap`.
+    access leg of ``d``. Snapping and access legs are those of :func:`snap`. A one-off
+    :meth:`Router.matrix`; to query one network several times, build a :class:`Router` once.
 
     Parameters
     ----------
@@ -666,35 +1121,17 @@ def travel_time_matrix(
     area
     h       0.0  1.0
     """
+    # Repeated ids are reported before the (slower) preparation of the network.
     _require_unique(origins, "origin")
     _require_unique(destinations, "destination")
-    t0 = time.perf_counter()
-    prep = _prepare(network, weight)
-    if origin_snap is None:
-        origin_snap = _snap(
-            prep, origins, max_snap_m=DEFAULT_MAX_SNAP_M, access_speed_kph=None, stacklevel=3
-        )
-    if destination_snap is None:
-        destination_snap = _snap(
-            prep, destinations, max_snap_m=DEFAULT_MAX_SNAP_M, access_speed_kph=None, stacklevel=3
-        )
-    o_pos, o_access = _check_snap(origin_snap, origins, "origin", prep)
-    d_pos, d_access = _check_snap(destination_snap, destinations, "destination", prep)
-    t1 = time.perf_counter()
-    seconds = node_matrix(prep.csr, o_pos, d_pos, progress=progress)
-    minutes = seconds / 60.0 + o_access[:, None] + d_access[None, :]
-    result = pd.DataFrame(
-        minutes, index=pd.Index(origins.index), columns=pd.Index(destinations.index)
+    return Router(network, weight=weight)._matrix(
+        origins,
+        destinations,
+        origin_snap=origin_snap,
+        destination_snap=destination_snap,
+        progress=progress,
+        stacklevel=4,
     )
-    result.attrs.update({"units": "min", "mode": prep.mode, "weight": weight})
-    logger.debug(
-        "travel_time_matrix %d x %d: prepare+snap %.3f s, routing %.3f s",
-        len(o_pos),
-        len(d_pos),
-        t1 - t0,
-        time.perf_counter() - t1,
-    )
-    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -702,7 +1139,7 @@ def travel_time_matrix(
 # --------------------------------------------------------------------------------------------
 
 
-def _open_positions(columns: pd.Index, open_centres: Any) -> IntArray:
+def _open_positions(columns: pd.Index, open_centres: OpenCentres) -> IntArray:
     """Column positions (in column order) of the open centres."""
     if open_centres is None:
         return np.arange(len(columns), dtype=np.intp)
@@ -721,9 +1158,11 @@ def _open_positions(columns: pd.Index, open_centres: Any) -> IntArray:
             )
             raise ValueError(msg)
         return np.flatnonzero(open_centres)
+    labels: list[Hashable]
     if isinstance(open_centres, (str, bytes)) or not isinstance(open_centres, Iterable):
-        open_centres = [open_centres]
-    labels = list(open_centres)
+        labels = [open_centres]
+    else:
+        labels = list(open_centres)
     if labels and all(isinstance(v, (bool, np.bool_)) for v in labels):
         return _open_positions(columns, np.asarray(labels, dtype=bool))
     lookup = {label: i for i, label in enumerate(columns)}  # faster than get_indexer here
@@ -738,7 +1177,7 @@ def _open_positions(columns: pd.Index, open_centres: Any) -> IntArray:
     return np.unique(pos)  # sorted: column order, duplicates ignored
 
 
-def nearest_centre(matrix: pd.DataFrame, open_centres: Any = None) -> pd.DataFrame:
+def nearest_centre(matrix: pd.DataFrame, open_centres: OpenCentres = None) -> pd.DataFrame:
     """Return, for every origin, the nearest and second-nearest open centre and their times.
 
     Pure array work on ``matrix.to_numpy()``: a 500 × 22 scenario takes tens of microseconds
@@ -788,6 +1227,12 @@ def nearest_centre(matrix: pd.DataFrame, open_centres: Any = None) -> pd.DataFra
     >>> nearest_centre(m)["centre_id"].tolist()  # a tie (o1: a and c) goes to the first column
     ['a', 'b']
     """
+    return _nearest_centre(matrix, open_centres, stacklevel=3)
+
+
+def _nearest_centre(
+    matrix: pd.DataFrame, open_centres: OpenCentres, *, stacklevel: int
+) -> pd.DataFrame:
     columns = matrix.columns
     if not columns.is_unique:
         msg = "the matrix's centre columns must be unique"
@@ -838,5 +1283,5 @@ def nearest_centre(matrix: pd.DataFrame, open_centres: Any = None) -> pd.DataFra
             f"{int(unreachable.sum())} of {n} origins reach no open centre (time inf): "
             f"{_listing(_ids(matrix.index, unreachable))}"
         )
-        warnings.warn(msg, UnreachableWarning, stacklevel=2)
+        warnings.warn(msg, UnreachableWarning, stacklevel=stacklevel)
     return result

@@ -8,7 +8,7 @@ for the table of defaults and their sources.
 
 Examples
 --------
->>> from centrereach._speeds import SpeedModel, parse_maxspeed
+>>> from centrereach.speeds import SpeedModel, parse_maxspeed
 >>> parse_maxspeed("30 mph")
 48.28032
 >>> SpeedModel.realistic().drive_kph(highway="residential")
@@ -92,7 +92,8 @@ _NAMED_MPH: Mapping[str, float] = MappingProxyType(
 # Values that carry no usable number: fall back to the type tag or the class default.
 _NO_NUMBER = frozenset({"none", "signals", "variable", "unposted", "sign", "implicit", ""})
 _NATIONAL = frozenset({"national", "gb:national", "uk:national", "gb:nsl", "uk:nsl", "nsl"})
-_DUAL_CLASSES = frozenset({"motorway", "motorway_link"})
+# Road classes where "national" always means the motorway limit (70 mph), carriageways aside.
+_MOTORWAY_CLASSES = frozenset({"motorway", "motorway_link"})
 _NUMBER = re.compile(
     r"^\s*(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>mph|m\.p\.h\.?|km/h|kmh|kph|km/hr|knots?|kn)?\s*$",
     re.IGNORECASE,
@@ -132,7 +133,7 @@ def _parse_one(text: str, *, highway: str | None, dual_carriageway: bool) -> flo
     if low == "walk":
         return WALKING_PACE_KPH
     if low in _NATIONAL:
-        dual = dual_carriageway or (highway is not None and highway in _DUAL_CLASSES)
+        dual = dual_carriageway or (highway is not None and highway in _MOTORWAY_CLASSES)
         return mph(70.0 if dual else 60.0)
     low = _NSL_VARIANT.sub(r"\1:nsl_", low)  # common misspellings such as "GB_nsl:single"
     if low in _NAMED_MPH:

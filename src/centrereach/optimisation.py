@@ -48,10 +48,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from centrereach.errors import (
-    CentrereachError,
     CentrereachWarning,
     DataFormatError,
     DuplicateIdError,
+    SolverError,
     UnknownCentreError,
     UnreachableWarning,
 )
@@ -99,20 +99,6 @@ _POOL_CAP = 256
 _MIP_REL_GAP = 1e-9
 
 
-class SolverError(RuntimeError, CentrereachError):
-    """The MILP solver stopped without any feasible solution (time limit or solver failure).
-
-    When the solver stops at ``time_limit_s`` *with* a feasible set, :func:`optimise` returns it
-    with ``optimal=False`` instead; this error means there is no answer at all. It is also a
-    ``RuntimeError``.
-
-    Examples
-    --------
-    >>> issubclass(SolverError, RuntimeError) and issubclass(SolverError, CentrereachError)
-    True
-    """
-
-
 class Objective(StrEnum):
     """What "hurt families least" means.
 
@@ -135,6 +121,8 @@ class Objective(StrEnum):
     True
     >>> Objective.EQUITY.unit
     'minutes'
+    >>> [o.value for o in Objective]  # the allowed values, e.g. for a command-line choice
+    ['mean-time', 'coverage', 'equity', 'minmax-decile']
     """
 
     MEAN_TIME = "mean-time"
@@ -399,7 +387,7 @@ def _check_matrix(matrix: pd.DataFrame) -> FloatArray:
             msg = f"the travel-time matrix has a duplicated {axis}: {list(dup.unique()[:5])}"
             raise DuplicateIdError(msg)
     try:
-        values = matrix.to_numpy(dtype=np.float64, copy=True)
+        values: FloatArray = matrix.to_numpy(dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         msg = f"the travel-time matrix must hold numbers (minutes): {exc}"
         raise DataFormatError(msg) from None
@@ -415,78 +403,75 @@ def _check_matrix(matrix: pd.DataFrame) -> FloatArray:
     return values
 
 
-def _align(series: Any, index: pd.Index, name: str) -> pd.Series:
+def _aligned_array(series: pd.Series, index: pd.Index, what: str) -> FloatArray:
+    """A per-area Series (weights, deciles) as float64 values in the order of ``index``.
+
+    The Series may come in any order; it must hold every area of ``index`` once and nothing
+    else. Missing values become NaN, for the caller's range check to report.
+    """
     if not isinstance(series, pd.Series):
-        msg = f"{name} must be a pandas Series indexed like the matrix, got {type(series).__name__}"
+        msg = f"{what} must be a pandas Series indexed like the matrix, got {type(series).__name__}"
         raise DataFormatError(msg)
     if series.index.has_duplicates:
         dup = series.index[series.index.duplicated()]
-        msg = f"{name} has duplicated areas in its index: {list(dup.unique()[:5])}"
+        msg = f"{what} has duplicated areas in its index: {list(dup.unique()[:5])}"
         raise DuplicateIdError(msg)
     if not series.index.equals(index):
         missing = index.difference(series.index)
         extra = series.index.difference(index)
         if len(missing) or len(extra):
             msg = (
-                f"{name} is not aligned with the matrix index: {len(missing)} areas of the matrix "
+                f"{what} is not aligned with the matrix index: {len(missing)} areas of the matrix "
                 f"are missing (e.g. {list(missing[:3])}) and {len(extra)} are not in the matrix "
                 f"(e.g. {list(extra[:3])})"
             )
             raise DataFormatError(msg)
         series = series.reindex(index)
-    return series
-
-
-def _check_weights(weights: Any, index: pd.Index) -> FloatArray:
-    series = _align(weights, index, "weights")
     try:
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        values: FloatArray = series.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
-        msg = f"weights must be numbers (e.g. children aged 0-15 per area): {exc}"
+        msg = f"{what} must be numbers, one per area: {exc}"
         raise DataFormatError(msg) from None
-    bad = ~np.isfinite(values) | (values < 0)
+    return values
+
+
+def _first_bad(values: FloatArray, bad: BoolArray, index: pd.Index, what: str) -> None:
+    """Raise naming how many of ``values`` are ``bad`` and the first such area, if any."""
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        msg = (
-            f"weights must be finite and non-negative: {int(bad.sum())} are not, e.g. area "
-            f"{index[i]!r}: {values[i]}"
-        )
+        msg = f"{what}: {int(bad.sum())} are not, e.g. area {index[i]!r}: {values[i]}"
         raise DataFormatError(msg)
+
+
+def _check_weights(weights: pd.Series, index: pd.Index) -> FloatArray:
+    values = _aligned_array(weights, index, "weights")
+    bad = ~np.isfinite(values) | (values < 0)
+    _first_bad(values, bad, index, "weights must be finite and non-negative")
     if values.sum() <= 0:
         msg = "the weights sum to 0: there is nobody to serve"
         raise DataFormatError(msg)
     return values
 
 
-def _check_deciles(deciles: Any, index: pd.Index, objective: Objective) -> IntArray:
+def _check_deciles(deciles: pd.Series | None, index: pd.Index, objective: Objective) -> IntArray:
     if deciles is None:
         msg = f"objective {objective.value!r} needs deciles: the IMD decile (1-10) of every area"
         raise DataFormatError(msg)
-    series = _align(deciles, index, "deciles")
-    try:
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        msg = f"deciles must be integers 1-10: {exc}"
-        raise DataFormatError(msg) from None
+    values = _aligned_array(deciles, index, "deciles")
     bad = ~np.isin(values, np.arange(1, 11))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        msg = (
-            f"deciles must be integers 1 (most deprived) to 10: {int(bad.sum())} are not, e.g. "
-            f"area {index[i]!r}: {values[i]}"
-        )
-        raise DataFormatError(msg)
+    _first_bad(values, bad, index, "deciles must be integers 1 (most deprived) to 10")
     return values.astype(np.intp)
 
 
-def _prepare(
+def _validated_problem(
     matrix: pd.DataFrame,
-    weights: Any,
+    weights: pd.Series,
     objective: Objective | str,
     threshold_min: float | None,
-    deciles: Any,
+    deciles: pd.Series | None,
     decile_weights: Mapping[int, float] | None,
 ) -> _Problem:
+    """Check the matrix, weights, deciles and options; return the arrays the searches use."""
     obj = _as_objective(objective)
     times = _check_matrix(matrix)
     w = _check_weights(weights, matrix.index)
@@ -671,7 +656,7 @@ def evaluate(
     >>> evaluate(m, w, ["c1"], objective="minmax-decile", deciles=pd.Series([9, 1], index=m.index))
     12.0
     """
-    problem = _prepare(matrix, weights, objective, threshold_min, deciles, decile_weights)
+    problem = _validated_problem(matrix, weights, objective, threshold_min, deciles, decile_weights)
     return _value(problem, _positions(problem.centre_ids, open_centres, what="open_centres"))
 
 
@@ -1287,7 +1272,7 @@ def optimise(
     (('c2',), 100.0, 'percent')
     """
     started = time.perf_counter()
-    problem = _prepare(matrix, weights, objective, threshold_min, deciles, decile_weights)
+    problem = _validated_problem(matrix, weights, objective, threshold_min, deciles, decile_weights)
     ids = problem.centre_ids
     n = len(ids)
     if method not in ("auto", "exhaustive", "milp"):
