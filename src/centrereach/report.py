@@ -5,9 +5,9 @@ before/after table by IMD decile, charts and static maps drawn as inline SVG (no
 internet), the areas and districts that lose most, the centres and whom they serve, method notes
 and data sources with their licences. It prints to A4 PDF from a browser (File > Print).
 
-This module computes what the report says (:func:`report_content`: rows and figures, numbers
-already formatted with their units); the markup is in the Jinja2 templates
-``centrereach/templates/report/`` (autoescaped, so every name from a data file is escaped).
+This module works out what the report says (:func:`report_content`: rows and figures, numbers
+already formatted with their units, and where each bar and outline goes); the templates in
+``centrereach/templates/report/`` write the HTML, escaping every value (autoescape).
 
 :func:`write_report_and_maps` writes ``report.html`` and the interactive maps
 ``maps/<scenario>_<mode>.html`` (one per scenario and mode, the baseline included); it is what
@@ -68,7 +68,6 @@ from centrereach.scenarios import BASELINE
 from centrereach.traveltime import ACCESS_SPEED_KPH, BRITISH_NATIONAL_GRID
 
 __all__ = [
-    "ReportContent",
     "build_report",
     "report_content",
     "write_report",
@@ -77,12 +76,15 @@ __all__ = [
 
 _BEFORE_COLOUR = "#9ecae1"
 _AFTER_COLOUR = "#08519c"
-#: The colours of the centre markers on the static maps (as on the interactive maps).
+#: Colours of the centre markers on the static maps (as on the interactive maps).
 _MARKER_COLOURS = {"open": OPEN_COLOUR, "closing": CLOSING_COLOUR}
+
+#: A table row: every cell a formatted string.
+Row = tuple[str, ...]
 
 
 # --------------------------------------------------------------------------------------------
-# geometry of the inline SVG (the templates draw it)
+# where things go in the inline SVG (the templates in report/svg.html.j2 draw them)
 # --------------------------------------------------------------------------------------------
 
 
@@ -104,7 +106,7 @@ def _nice_step(top: float, ticks: int = 5) -> float:
 
 @dataclass(frozen=True)
 class _Bar:
-    """One bar (pixels): ``height`` is None for a missing value (drawn as "n/a")."""
+    """One bar (pixels) and its value label; ``height`` is None for no value ("n/a")."""
 
     x: float
     y: float
@@ -118,21 +120,11 @@ class _Bar:
 
 
 @dataclass(frozen=True)
-class _Group:
-    """The bars of one category, and where its label goes (pixels)."""
-
-    label: str
-    x: float
-    y: float
-    bars: tuple[_Bar, ...]
-
-
-@dataclass(frozen=True)
 class _BarChart:
-    """Where everything of a grouped bar chart goes (pixels; the template draws it).
+    """A grouped bar chart laid out in pixels.
 
-    ``ticks`` are ``(y of the grid line, y of its label, label)``; ``legend`` is
-    ``(x, colour, name)`` per series.
+    ``ticks`` are ``(y of the grid line, y of its label, label)``; ``groups`` are ``(label, x,
+    y, bars)`` per category; ``legend`` is ``(x, colour, name)`` per series.
     """
 
     width: int
@@ -145,7 +137,7 @@ class _BarChart:
     ticks: tuple[tuple[float, float, str], ...]
     y_label: str
     y_label_y: int
-    groups: tuple[_Group, ...]
+    groups: tuple[tuple[str, float, float, tuple[_Bar, ...]], ...]
     x_label: str
     x_label_x: int
     legend: tuple[tuple[int, str, str], ...]
@@ -163,15 +155,14 @@ def _bar_chart(
     width: int = 660,
     height: int = 250,
 ) -> _BarChart:
-    """Lay out a grouped bar chart, each bar labelled with its value.
+    """Lay out a grouped bar chart: ``series`` is ``(name, values, colour)`` per bar in a group.
 
-    ``series`` holds ``(name, values, colour)`` per bar in a group (NaN and inf draw no bar);
-    ``unit`` is written after each value in the hover titles (e.g. ``"min"``); the y axis runs to
-    ``y_max`` (default: the largest finite value, rounded up to a tick).
+    NaN and inf draw no bar; ``unit`` follows each value in the hover titles (``"min"``); the
+    y axis runs to ``y_max`` (default: the largest finite value), rounded up to a tick.
 
     >>> chart = _bar_chart(["1", "2"], [("before", [5.0, 7.5], "#ccc")], title="t",
     ...                    y_label="minutes", unit="min")
-    >>> [bar.label for group in chart.groups for bar in group.bars], chart.ticks[-1]
+    >>> [bar.label for *_, bars in chart.groups for bar in bars], chart.ticks[-1]
     (['5.0', '7.5'], (38.0, 42.0, '8'))
     """
     finite = [v for _, vals, _ in series for v in vals if math.isfinite(v)]
@@ -179,10 +170,8 @@ def _bar_chart(
     step = _nice_step(top)
     top = step * math.ceil(top / step) if top > 0 else step
     left, right, top_pad, bottom = 52, 12, 38, 46 if x_label else 30
-    plot_w = width - left - right
-    plot_h = height - top_pad - bottom
-    n = max(1, len(categories))
-    group_w = plot_w / n
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    group_w = plot_w / max(1, len(categories))
     bar_w = min(28.0, group_w * 0.8 / max(1, len(series)))
     ticks = []
     for i in range(round(top / step) + 1):
@@ -193,13 +182,10 @@ def _bar_chart(
         x0 = left + gi * group_w + (group_w - bar_w * len(series)) / 2
         bars = []
         for si, (name, values, colour) in enumerate(series):
-            v = values[gi]
-            x = x0 + si * bar_w
+            v, x = values[gi], x0 + si * bar_w
             if not math.isfinite(v):
-                bars.append(
-                    _Bar(x, 0.0, 0.0, None, colour, "", "n/a",
-                         round(x + bar_w / 2, 1), round(top_pad + plot_h - 4, 1))
-                )  # fmt: skip
+                na_y = round(top_pad + plot_h - 4, 1)
+                bars.append(_Bar(x, 0, 0, None, colour, "", "n/a", round(x + bar_w / 2, 1), na_y))
                 continue
             h = plot_h * min(v, top) / top
             y = top_pad + plot_h - h
@@ -216,16 +202,9 @@ def _bar_chart(
                     label_y=round(y - 3, 1),
                 )
             )
-        groups.append(
-            _Group(
-                label=category,
-                x=round(left + gi * group_w + group_w / 2, 1),
-                y=round(top_pad + plot_h + 15, 1),
-                bars=tuple(bars),
-            )
-        )
-    legend = []
-    lx = left
+        centre = round(left + gi * group_w + group_w / 2, 1)
+        groups.append((category, centre, round(top_pad + plot_h + 15, 1), tuple(bars)))
+    legend, lx = [], left
     for name, _, colour in series:
         legend.append((lx, colour, name))
         lx += 28 + 7 * len(name)
@@ -249,22 +228,24 @@ def _bar_chart(
 
 @dataclass(frozen=True)
 class _StaticMap:
-    """One static map: the areas (outline id, fill, hover title) and the centres (pixels)."""
+    """One static map: areas ``(outline id, fill, hover title)``, centres ``(x, y, kind,
+    name)`` in pixels, the legend ``(colour, label)`` and whether a centre closes on it."""
 
     width: int
     height: int
     label: str
     areas: tuple[tuple[str, str, str], ...]
     centres: tuple[tuple[float, float, str, str], ...]
+    legend: tuple[tuple[str, str], ...]
+    closing: bool
 
 
 class _Canvas:
     """Area outlines projected once (British National Grid) and drawn by many static maps.
 
-    The outlines are written once, as ``<path>`` definitions (:attr:`outlines`: id and SVG
-    path data); each map ``<use>``s them with its own fill colours, so six maps cost little
-    more than one. Outlines are simplified to about half a pixel with
-    :func:`centrereach.maps.display_shapes`.
+    The outlines are written once (:attr:`outlines`: id and SVG path data) and each map
+    ``<use>``s them with its own fills, so six maps cost little more than one. They are
+    simplified to about half a pixel by :func:`centrereach.maps.display_shapes`.
     """
 
     def __init__(self, result: StudyResult, *, width: int = 640, max_height: int = 520) -> None:
@@ -274,10 +255,9 @@ class _Canvas:
         minx, miny, maxx, maxy = shapes.to_crs(BRITISH_NATIONAL_GRID).total_bounds
         span_x, span_y = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
         self.scale = min((width - 20) / span_x, (max_height - 20) / span_y)
-        self.width = width
-        self.height = math.ceil(span_y * self.scale + 20)
+        self.width, self.height = width, math.ceil(span_y * self.scale + 20)
         self.origin = (minx, maxy)
-        # display_shapes rounds to ~1 m in EPSG:4326; 9 decimals keep the pixels exact
+        # display_shapes rounds to about 1 m in EPSG:4326; 9 decimals keep the outlines exact
         simple = display_shapes(shapes, simplify_m=0.6 / self.scale, decimals=9)
         projected = simple.to_crs(BRITISH_NATIONAL_GRID)
         self.ids = {str(code): f"a{i}" for i, code in enumerate(projected.index)}
@@ -286,15 +266,9 @@ class _Canvas:
             for code, geom in projected.items()
             if geom is not None and not geom.is_empty
         )
-        centres = result.centres
-        points = (
-            centres.geometry.to_crs(BRITISH_NATIONAL_GRID)
-            if centres.crs is not None
-            else centres.geometry
-        )
-        self.centre_points = {
-            str(cid): self._xy(p.x, p.y) for cid, p in zip(centres.index, points, strict=True)
-        }
+        points = result.centres.geometry
+        points = points.to_crs(BRITISH_NATIONAL_GRID) if points.crs is not None else points
+        self.points = {str(cid): self._xy(p.x, p.y) for cid, p in points.items()}
 
     def _xy(self, x: float, y: float) -> tuple[float, float]:
         return (10 + (x - self.origin[0]) * self.scale, 10 + (self.origin[1] - y) * self.scale)
@@ -304,35 +278,37 @@ class _Canvas:
         for poly in getattr(geom, "geoms", [geom]):
             for ring in [poly.exterior, *poly.interiors]:
                 coords = np.asarray(ring.coords)[:-1]
-                if len(coords) < 3:
-                    continue
-                pts = [self._xy(x, y) for x, y in coords[:, :2]]
-                parts.append("M" + "L".join(f"{px:.1f} {py:.1f}" for px, py in pts) + "Z")
+                if len(coords) >= 3:
+                    pts = (self._xy(x, y) for x, y in coords[:, :2])
+                    parts.append("M" + "L".join(f"{px:.1f} {py:.1f}" for px, py in pts) + "Z")
         return "".join(parts)
 
     def draw(
         self,
-        fills: Mapping[str, str],
-        titles: Mapping[str, str],
+        rows: pd.DataFrame,
+        bins: Bins,
+        values: Any,
         *,
+        titles: Mapping[str, str],
         label: str,
-        centres: pd.DataFrame | None = None,
+        centres: pd.DataFrame,
     ) -> _StaticMap:
-        """One map: each area filled, with a hover title, and the centres' markers."""
-        marks = () if centres is None else tuple(
-            (*self.centre_points[str(cid)], str(c["kind"]), str(c["name"]))
-            for cid, c in centres.iterrows()
-        )  # fmt: skip
+        """One map: each area filled by its class of ``values`` in ``bins``, and the centres."""
+        classes = bins.classify(values)
+        fills = {str(c): bins.colour_of(int(k)) for c, k in zip(rows.index, classes, strict=True)}
         return _StaticMap(
             width=self.width,
             height=self.height,
             label=label,
             areas=tuple(
-                (self.ids[code], fill, titles.get(code, code))
-                for code, fill in fills.items()
-                if code in self.ids
+                (self.ids[c], f, titles.get(c, c)) for c, f in fills.items() if c in self.ids
             ),
-            centres=marks,
+            centres=tuple(
+                (*self.points[str(cid)], str(c["kind"]), str(c["name"]))
+                for cid, c in centres.iterrows()
+            ),
+            legend=_used_legend(bins, classes),
+            closing=bool((centres["kind"] == "closing").any()),
         )
 
 
@@ -351,15 +327,6 @@ def _used_legend(bins: Bins, classes: np.ndarray) -> tuple[tuple[str, str], ...]
     return tuple(rows)
 
 
-@dataclass(frozen=True)
-class _MapFigure:
-    """A static map with its legend rows (colour, label) and whether a centre closes on it."""
-
-    map: _StaticMap
-    legend: tuple[tuple[str, str], ...]
-    closing: bool
-
-
 # --------------------------------------------------------------------------------------------
 # what the report says: rows and figures, numbers formatted with their units
 # --------------------------------------------------------------------------------------------
@@ -376,34 +343,34 @@ def _rises(before: float, after: float) -> str:
 
 
 def _pct(value: float) -> str:
-    """A percentage without its sign (the column header says %): ``'45'`` or ``'n/a'``."""
+    """A share without its % sign (the column header has it): ``'45'`` or ``'n/a'``."""
     return f"{value:.0f}" if math.isfinite(value) else "n/a"
 
 
 @dataclass(frozen=True)
 class _Headline:
-    """One scenario and mode's headline, formatted for the report's sentences.
+    """A scenario and mode's headline figures, formatted for the glance table and sentences.
 
-    ``sentences`` lists which sentences the template writes, in order: ``average``,
-    ``newly`` or ``none_newly``, ``decile1`` or ``deprived`` (with deprivation data),
-    ``losing``, and ``worst`` (when some area loses).
+    ``sentences`` says which sentences to write, in order: ``average``; ``newly`` or
+    ``none_newly``; with deprivation data ``decile1`` or ``deprived``; ``losing``; ``worst``
+    (``(area, change, before, after)`` of the areas losing most) when an area loses.
     """
 
-    people: str
-    weight_long: str
-    word: str
-    singular: str
+    scenario: str
+    label: str
     mode: str
+    people: str
     average: str
-    newly: str
-    threshold: str
-    decile: str
+    average_min: str
     deprived: str
+    deprived_min: str
+    decile: str
+    newly: str
     newly_decile1: str
     areas_losing: str
     areas: str
     people_losing: str
-    worst: tuple[tuple[str, str, str, str], ...]
+    worst: tuple[Row, ...]
     sentences: tuple[str, ...]
 
 
@@ -412,20 +379,19 @@ def _headline(result: StudyResult, scenario: str, mode: str) -> _Headline:
     sentences = ["average", "newly" if h.newly_beyond > 0 else "none_newly"]
     if h.most_deprived_decile is not None:
         sentences.append("decile1" if h.most_deprived_decile == 1 else "deprived")
-    sentences.append("losing")
-    if h.worst:
-        sentences.append("worst")
+    sentences += ["losing", "worst"] if h.worst else ["losing"]
+    before, after = fmt_min(h.deprived_before_min), fmt_min(h.deprived_after_min)
     return _Headline(
-        people=fmt_count(h.weight_total),
-        weight_long=WEIGHT_LONG.get(h.weight, h.weight),
-        word=weight_words(h.weight),
-        singular=WEIGHT_SINGULAR.get(h.weight, "person"),
+        scenario=scenario,
+        label=h.label,
         mode=mode_words(mode),
+        people=fmt_count(h.weight_total),
         average=_rises(h.all_before_min, h.all_after_min),
-        newly=fmt_count(h.newly_beyond),
-        threshold=f"{h.threshold_min:g}",
-        decile=str(h.most_deprived_decile),
+        average_min=f"{fmt_min(h.all_before_min)} → {fmt_min(h.all_after_min)}",
         deprived=_rises(h.deprived_before_min, h.deprived_after_min),
+        deprived_min=f"{before} → {after}" if h.most_deprived_decile is not None else "no data",
+        decile=str(h.most_deprived_decile),
+        newly=fmt_count(h.newly_beyond),
         newly_decile1=fmt_count(h.newly_beyond_decile1),
         areas_losing=str(h.areas_losing),
         areas=str(h.areas),
@@ -438,58 +404,11 @@ def _headline(result: StudyResult, scenario: str, mode: str) -> _Headline:
     )
 
 
-@dataclass(frozen=True)
-class _GlanceRow:
-    scenario: str
-    label: str
-    mode: str
-    average: str
-    deprived: str
-    newly: str
-    areas_losing: str
-    people_losing: str
-    headline: _Headline
-
-
-def _glance(
-    result: StudyResult, headlines: Mapping[tuple[str, str], _Headline]
-) -> list[_GlanceRow]:
-    rows = []
-    for scenario, mode in result.comparisons():
-        h = result.headline(scenario.name, mode)
-        rows.append(
-            _GlanceRow(
-                scenario=scenario.name,
-                label=scenario.label,
-                mode=mode_words(mode),
-                average=f"{fmt_min(h.all_before_min)} → {fmt_min(h.all_after_min)}",
-                deprived=(
-                    f"{fmt_min(h.deprived_before_min)} → {fmt_min(h.deprived_after_min)}"
-                    if h.most_deprived_decile is not None
-                    else "no data"
-                ),
-                newly=fmt_count(h.newly_beyond),
-                areas_losing=str(h.areas_losing),
-                people_losing=fmt_count(h.weight_losing),
-                headline=headlines[scenario.name, mode],
-            )
-        )
-    return rows
-
-
-@dataclass(frozen=True)
-class _DecileRow:
-    label: str
-    total: bool
-    areas: str
-    people: str
-    before: str
-    after: str
-    change: str
-    within: tuple[str, ...]
-
-
-def _decile_rows(result: StudyResult, scenario: str, mode: str) -> list[_DecileRow]:
+def _decile_rows(
+    result: StudyResult, scenario: str, mode: str
+) -> list[tuple[str, str, str, str, str, str, Row]]:
+    """Per IMD decile, then all areas (last): label, areas, people, mean minutes before and
+    after, the change, and per threshold the % within it before -> after."""
     weight = result.weight
     rows = []
     for d in [*result.deciles(scenario, mode), None]:
@@ -497,18 +416,16 @@ def _decile_rows(result: StudyResult, scenario: str, mode: str) -> list[_DecileR
         before = result.summary_row(BASELINE, mode, d)
         if after is None or before is None:
             continue
+        change = fmt_change(after["mean_time_min"] - before["mean_time_min"])
         rows.append(
-            _DecileRow(
-                label="All areas" if d is None else (f"{d} (most deprived)" if d == 1 else str(d)),
-                total=d is None,
-                areas=str(int(after["areas"])),
-                people=fmt_count(after[weight] if weight in after.index else after["children"]),
-                before=f"{before['mean_time_min']:.1f}",
-                after=f"{after['mean_time_min']:.1f}",
-                change=fmt_change(after["mean_time_min"] - before["mean_time_min"]).removesuffix(
-                    " min"
-                ),
-                within=tuple(
+            (
+                "All areas" if d is None else (f"{d} (most deprived)" if d == 1 else str(d)),
+                str(int(after["areas"])),
+                fmt_count(after[weight] if weight in after.index else after["children"]),
+                f"{before['mean_time_min']:.1f}",
+                f"{after['mean_time_min']:.1f}",
+                change.removesuffix(" min"),
+                tuple(
                     f"{_pct(before[f'within_{t:g}_pct'])} → {_pct(after[f'within_{t:g}_pct'])}"
                     for t in result.thresholds_min
                 ),
@@ -517,43 +434,27 @@ def _decile_rows(result: StudyResult, scenario: str, mode: str) -> list[_DecileR
     return rows
 
 
-@dataclass(frozen=True)
-class _LoserRow:
-    name: str
-    code: str
-    district: str
-    decile: str
-    people: str
-    before: str
-    after: str
-    change: str
-
-
-def _loser_rows(rows: pd.DataFrame, weight: str, *, top: int = 10) -> list[_LoserRow]:
+def _loser_rows(rows: pd.DataFrame, weight: str, *, top: int = 10) -> list[Row]:
+    """The areas losing most: name, code, district, decile, people, before, after, change."""
     losers = rows[rows["change_min"] > 0].sort_values("change_min", ascending=False).head(top)
-    out = []
-    for code, r in losers.iterrows():
-        decile = r.get("imd_decile")
-        out.append(
-            _LoserRow(
-                name=str(r.get("lsoa_name") or code),
-                code=str(code),
-                district=str(r.get("lad_name", "") or ""),
-                decile="" if decile is None or pd.isna(decile) else str(int(decile)),
-                people=fmt_count(r.get(weight, float("nan"))),
-                before=f"{fmt_min(r['baseline_time_min'])} ({r['baseline_centre_name']})",
-                after=f"{fmt_min(r['time_min'])} ({r['centre_name']})",
-                change=fmt_change(r["change_min"]),
-            )
+    return [
+        (
+            str(r.get("lsoa_name") or code),
+            str(code),
+            str(r.get("lad_name", "") or ""),
+            "" if pd.isna(r.get("imd_decile")) else str(int(r["imd_decile"])),
+            fmt_count(r.get(weight, float("nan"))),
+            f"{fmt_min(r['baseline_time_min'])} ({r['baseline_centre_name']})",
+            f"{fmt_min(r['time_min'])} ({r['centre_name']})",
+            fmt_change(r["change_min"]),
         )
-    return out
+        for code, r in losers.iterrows()
+    ]
 
 
-def _district_rows(rows: pd.DataFrame, weight: str, first: float) -> list[tuple[str, ...]]:
-    """Per district: people, areas and people with a longer journey, newly beyond, mean change.
-
-    Empty when the areas have no district names.
-    """
+def _district_rows(rows: pd.DataFrame, weight: str, first: float) -> list[Row]:
+    """Per district (largest mean change first): people, areas and people with a longer
+    journey, people newly beyond ``first`` minutes, mean change; none without districts."""
     if "lad_name" not in rows.columns or rows["lad_name"].isna().all():
         return []
     w = rows[weight].fillna(0).astype(float)
@@ -586,97 +487,33 @@ def _district_rows(rows: pd.DataFrame, weight: str, first: float) -> list[tuple[
     ]
 
 
-@dataclass(frozen=True)
-class _CentreRow:
-    name: str
-    kind: str
-    location: str
-    evidence: str
-    served: tuple[str, ...]
+def _centre_rows(result: StudyResult, scenario: str) -> list[tuple[str, str, str, str, Row]]:
+    """Per centre: name, kind (open/closing), location, its evidence, and per mode the people
+    it is the nearest centre for, before -> after."""
+    tables = [result.centre_table(scenario, m) for m in result.modes]
 
+    def served(table: pd.DataFrame, cid: object) -> str:
+        before, after = table.at[cid, "served_before"], table.at[cid, "served_after"]
+        return f"{fmt_count(before)} → {fmt_count(after)}"
 
-def _centre_rows(result: StudyResult, scenario: str) -> list[_CentreRow]:
-    tables = {m: result.centre_table(scenario, m) for m in result.modes}
-    first = tables[result.modes[0]]
-    rows = []
-    for cid, c in first.iterrows():
-        rows.append(
-            _CentreRow(
-                name=str(c["name"]),
-                kind=str(c["kind"]),
-                location=(
-                    f"approximate ({c['location_quality']})" if c["approximate"] else "exact"
-                ),
-                evidence=str(c.get("location_evidence", "")),
-                served=tuple(
-                    f"{fmt_count(t.loc[cid, 'served_before'])} → "
-                    f"{fmt_count(t.loc[cid, 'served_after'])}"
-                    for t in tables.values()
-                ),
-            )
+    return [
+        (
+            str(c["name"]),
+            str(c["kind"]),
+            f"approximate ({c['location_quality']})" if c["approximate"] else "exact",
+            str(c.get("location_evidence", "")),
+            tuple(served(table, cid) for table in tables),
         )
-    return rows
-
-
-@dataclass(frozen=True)
-class _ModePart:
-    """What a scenario section shows for one travel mode."""
-
-    title: str
-    mode: str
-    headline: _Headline
-    change_map: _MapFigure
-    map_link: str
-    decile_chart: _BarChart | None
-    threshold_chart: _BarChart | None
-    deciles: list[_DecileRow]
-    losers: list[_LoserRow]
-    districts: list[tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class _ScenarioPart:
-    """One scenario's section: what closes, the centres table, and a part per mode."""
-
-    name: str
-    label: str
-    description: str
-    closes: tuple[str, ...]
-    keeps: tuple[str, ...]
-    centres: list[_CentreRow]
-    evidence: bool
-    modes: tuple[_ModePart, ...]
-
-
-def _change_map(
-    result: StudyResult, canvas: _Canvas, rows: pd.DataFrame, scenario: str, mode: str
-) -> _MapFigure:
-    cb = change_bins()
-    classes = cb.classify(rows["change_min"])
-    fills = {str(code): cb.colour_of(int(c)) for code, c in zip(rows.index, classes, strict=True)}
-    titles = {
-        str(code): f"{r.get('lsoa_name') or code}: {fmt_change(r['change_min'])} "
-        f"({fmt_min(r['baseline_time_min'])} → {fmt_min(r['time_min'])})"
-        for code, r in rows.iterrows()
-    }
-    centres = result.centre_table(scenario, mode)
-    label = (
-        f"Change in minutes to the nearest open centre, {mode_words(mode)}: "
-        f"{result.scenarios[scenario].label}"
-    )
-    return _MapFigure(
-        map=canvas.draw(fills, titles, label=label, centres=centres),
-        legend=_used_legend(cb, classes),
-        closing=bool((centres["kind"] == "closing").any()),
-    )
+        for cid, c in tables[0].iterrows()
+    ]
 
 
 def _charts(
     result: StudyResult, scenario: str, mode: str
 ) -> tuple[_BarChart | None, _BarChart | None]:
-    """The bar charts of minutes by IMD decile and of the share within each threshold."""
+    """The bar charts of mean minutes by IMD decile and of the share within each threshold."""
     label = result.scenarios[scenario].label
-    word = weight_words(result.weight)
+    word, words = weight_words(result.weight), mode_words(mode)
     deciles = result.deciles(scenario, mode)
 
     def mean(name: str, decile: int) -> float:
@@ -691,100 +528,109 @@ def _charts(
                 ("All centres open", [mean(BASELINE, d) for d in deciles], _BEFORE_COLOUR),
                 (label, [mean(scenario, d) for d in deciles], _AFTER_COLOUR),
             ],
-            title=f"Average minutes to the nearest open centre by IMD decile, {mode_words(mode)}",
+            title=f"Average minutes to the nearest open centre by IMD decile, {words}",
             y_label=f"minutes ({word}-weighted mean)",
             unit="min",
             x_label="IMD decile (1 = most deprived 10% in England)",
         )
     before, after = result.summary_row(BASELINE, mode), result.summary_row(scenario, mode)
-    within = None
-    if before is not None and after is not None:
-        thresholds = result.thresholds_min
-        within = _bar_chart(
-            [f"within {t:g} min" for t in thresholds],
-            [
-                (
-                    "All centres open",
-                    [float(before[f"within_{t:g}_pct"]) for t in thresholds],
-                    _BEFORE_COLOUR,
-                ),
-                (label, [float(after[f"within_{t:g}_pct"]) for t in thresholds], _AFTER_COLOUR),
-            ],
-            title=f"Share of {word} within each travel time, {mode_words(mode)}",
-            y_label=f"% of {word}",
-            unit="%",
-            y_max=100.0,
-        )
+    if before is None or after is None:
+        return by_decile, None
+    columns = [f"within_{t:g}_pct" for t in result.thresholds_min]
+    within = _bar_chart(
+        [f"within {t:g} min" for t in result.thresholds_min],
+        [
+            ("All centres open", [float(before[c]) for c in columns], _BEFORE_COLOUR),
+            (label, [float(after[c]) for c in columns], _AFTER_COLOUR),
+        ],
+        title=f"Share of {word} within each travel time, {words}",
+        y_label=f"% of {word}",
+        unit="%",
+        y_max=100.0,
+    )
     return by_decile, within
 
 
-def _scenario_parts(
-    result: StudyResult,
-    canvas: _Canvas,
-    headlines: Mapping[tuple[str, str], _Headline],
-    *,
-    map_links: bool,
-) -> list[_ScenarioPart]:
-    names = result.centre_names()
-    first = result.thresholds_min[0]
-    parts = []
-    for scenario, pairs in itertools.groupby(result.comparisons(), key=lambda pair: pair[0]):
-        modes = []
-        for _, mode in pairs:
-            rows = result.scenario(scenario.name, mode)
-            by_decile, within = _charts(result, scenario.name, mode)
-            modes.append(
-                _ModePart(
-                    title=MODE_TITLES.get(mode, mode),
-                    mode=mode_words(mode),
-                    headline=headlines[scenario.name, mode],
-                    change_map=_change_map(result, canvas, rows, scenario.name, mode),
-                    map_link=f"maps/{map_filename(scenario.name, mode)}" if map_links else "",
-                    decile_chart=by_decile,
-                    threshold_chart=within,
-                    deciles=_decile_rows(result, scenario.name, mode),
-                    losers=_loser_rows(rows, result.weight),
-                    districts=_district_rows(rows, result.weight, first),
-                )
-            )
-        centres = _centre_rows(result, scenario.name)
-        parts.append(
-            _ScenarioPart(
-                name=scenario.name,
-                label=scenario.label,
-                description=scenario.description,
-                closes=tuple(names.get(c, c) for c in scenario.closed_centres),
-                keeps=tuple(names.get(c, c) for c in scenario.open_centres),
-                centres=centres,
-                evidence=any(c.evidence for c in centres),
-                modes=tuple(modes),
-            )
-        )
-    return parts
+@dataclass(frozen=True)
+class _ModePart:
+    """What a scenario's section shows for one travel mode."""
+
+    title: str
+    mode: str
+    headline: _Headline
+    map: _StaticMap
+    map_link: str
+    decile_chart: _BarChart | None
+    threshold_chart: _BarChart | None
+    deciles: list[tuple[str, str, str, str, str, str, Row]]
+    losers: list[Row]
+    districts: list[Row]
 
 
-def _deprivation_map(result: StudyResult, canvas: _Canvas) -> _MapFigure:
-    """The IMD decile of each area, with every centre (drawn once, on the first mode)."""
-    bins = imd_bins()
-    mode = result.modes[0]
-    rows = result.scenario(BASELINE, mode)
-    classes = bins.classify(deciles_of(rows))
-    fills = {str(c): bins.colour_of(int(k)) for c, k in zip(rows.index, classes, strict=True)}
+@dataclass(frozen=True)
+class _ScenarioPart:
+    """One scenario's section: what closes and stays open, the centres, a part per mode."""
+
+    name: str
+    label: str
+    description: str
+    closes: tuple[str, ...]
+    keeps: tuple[str, ...]
+    centres: list[tuple[str, str, str, str, Row]]
+    evidence: bool
+    modes: list[_ModePart]
+
+
+def _mode_part(
+    result: StudyResult, canvas: _Canvas, headline: _Headline, mode: str, *, map_links: bool
+) -> _ModePart:
+    scenario = headline.scenario
+    rows = result.scenario(scenario, mode)
+    titles = {
+        str(code): f"{r.get('lsoa_name') or code}: {fmt_change(r['change_min'])} "
+        f"({fmt_min(r['baseline_time_min'])} → {fmt_min(r['time_min'])})"
+        for code, r in rows.iterrows()
+    }
+    label = f"Change in minutes to the nearest open centre, {headline.mode}: {headline.label}"
+    centres = result.centre_table(scenario, mode)
+    by_decile, within = _charts(result, scenario, mode)
+    return _ModePart(
+        title=MODE_TITLES.get(mode, mode),
+        mode=headline.mode,
+        headline=headline,
+        map=canvas.draw(
+            rows, change_bins(), rows["change_min"], titles=titles, label=label, centres=centres
+        ),
+        map_link=f"maps/{map_filename(scenario, mode)}" if map_links else "",
+        decile_chart=by_decile,
+        threshold_chart=within,
+        deciles=_decile_rows(result, scenario, mode),
+        losers=_loser_rows(rows, result.weight),
+        districts=_district_rows(rows, result.weight, result.thresholds_min[0]),
+    )
+
+
+def _deprivation_map(result: StudyResult, canvas: _Canvas) -> _StaticMap:
+    """The IMD decile of each area, with every centre (on the first mode's rows)."""
+    rows = result.scenario(BASELINE, result.modes[0])
     titles = {
         str(code): f"{r.get('lsoa_name') or code}: IMD decile "
         + ("no data" if pd.isna(r.get("imd_decile")) else str(int(r["imd_decile"])))
         for code, r in rows.iterrows()
     }
-    centres = result.centre_table(BASELINE, mode)
-    return _MapFigure(
-        map=canvas.draw(fills, titles, label="IMD decile of each area", centres=centres),
-        legend=_used_legend(bins, classes),
-        closing=False,
+    return canvas.draw(
+        rows,
+        imd_bins(),
+        deciles_of(rows),
+        titles=titles,
+        label="IMD decile of each area",
+        centres=result.centre_table(BASELINE, result.modes[0]),
     )
 
 
-def _equity_rows(result: StudyResult) -> list[tuple[str, ...]]:
-    rows = []
+def _equity_rows(result: StudyResult) -> list[Row]:
+    """Per scenario and mode: mean minutes (all, deciles 1-2, 9-10), concentration, Gini."""
+    rows: list[Row] = []
     for r in result.equity.itertuples():
         scenario = result.scenarios.get(str(r.scenario))
         index = float(r.concentration_index)
@@ -802,25 +648,10 @@ def _equity_rows(result: StudyResult) -> list[tuple[str, ...]]:
     return rows
 
 
-@dataclass(frozen=True)
-class _Optimise:
-    """The best set of centres to keep, against each scenario keeping as many."""
-
-    keep: int
-    centres: int
-    objective: str
-    mode: str
-    value: str
-    proof: str
-    method: str
-    closes: str
-    label: str
-    rows: list[tuple[str, ...]]
-
-
-def _optimise(result: StudyResult) -> _Optimise | None:
-    info = result.optimisation
-    table = result.comparison
+def _optimise(result: StudyResult) -> dict[str, Any] | None:
+    """The best ``keep`` centres, and per scenario keeping as many: label, score, shortfall,
+    choices that differ, which."""
+    info, table = result.optimisation, result.comparison
     if not info or table is None:
         return None
     names = result.centre_names()
@@ -837,172 +668,127 @@ def _optimise(result: StudyResult) -> _Optimise | None:
         "equity": "the lowest average travel time, counting deprived areas more",
         "minmax-decile": "the lowest average travel time in the worst-off IMD decile",
     }
-    rows = []
-    for r in table.itertuples():
-        if int(r.open_centres) != keep or str(r.scenario).startswith("best-keep"):
-            continue
-        differs = (
+    rows = [
+        (
+            str(r.label),
+            f"{float(r.value):.2f}{unit}",
+            f"{float(r.shortfall):+.2f}{unit}",
+            str(int(r.swaps)),
             f"keeps {named(r.open_here_closed_in_best)}; the best keeps "
             f"{named(r.closed_here_open_in_best)}"
             if int(r.swaps)
-            else "the same centres"
+            else "the same centres",
         )
-        rows.append(
+        for r in table.itertuples()
+        if int(r.open_centres) == keep and not str(r.scenario).startswith("best-keep")
+    ]
+    closed = [c for c in map(str, result.centres.index) if c not in info["open_centres"]]
+    return {
+        "keep": keep,
+        "centres": len(result.centres),
+        "objective": objective_words.get(str(info["objective"]), str(info["objective"])),
+        "mode": mode_words(str(info["mode"])),
+        "value": f"{float(info['value']):.2f}{unit}",
+        "proven": bool(info["optimal"]),
+        "method": str(info["method"]),
+        "closes": ", ".join(names.get(c, c) for c in closed),
+        "label": result.scenarios[f"best-keep-{keep}"].label,
+        "rows": rows,
+    }
+
+
+def _networks(result: StudyResult) -> list[tuple[str, str, str, str, str, Row, str]]:
+    """Per mode: title, speed model, network source and size, access-leg speed (km/h), the
+    areas' median and longest access legs, the centres' longest (metres)."""
+    out: list[tuple[str, str, str, str, str, Row, str]] = []
+    for mode in result.modes:
+        net = result.provenance.get("networks", {}).get(mode, {})
+        speed = net.get("speed_model")
+        origins = result.origin_snaps.get(mode, pd.DataFrame())
+        centres = result.centre_snaps.get(mode, pd.DataFrame())
+        origin_m = origins["snap_m"] if "snap_m" in origins and len(origins) else None
+        centre_m = centres["snap_m"] if "snap_m" in centres and len(centres) else None
+        out.append(
             (
-                str(r.label),
-                f"{float(r.value):.2f}{unit}",
-                f"{float(r.shortfall):+.2f}{unit}",
-                str(int(r.swaps)),
-                differs,
+                MODE_TITLES.get(mode, mode),
+                str(speed.get("description") or "") if isinstance(speed, dict) else "",
+                str(net.get("source") or ""),
+                f"{net['nodes']:,} junctions, {net['edges']:,} links" if net.get("nodes") else "",
+                f"{ACCESS_SPEED_KPH[mode]:g}" if ACCESS_SPEED_KPH.get(mode) else "",
+                ()
+                if origin_m is None
+                else (f"{float(origin_m.median()):,.0f}", f"{float(origin_m.max()):,.0f}"),
+                "" if centre_m is None else f"{float(centre_m.max()):,.0f}",
             )
         )
-    return _Optimise(
-        keep=keep,
-        centres=len(result.centres),
-        objective=objective_words.get(str(info["objective"]), str(info["objective"])),
-        mode=mode_words(str(info["mode"])),
-        value=f"{float(info['value']):.2f}{unit}",
-        proof="proven optimal" if info["optimal"] else "best found, not proven optimal",
-        method=str(info["method"]),
-        closes=", ".join(
-            names.get(c, c) for c in map(str, result.centres.index) if c not in info["open_centres"]
-        ),
-        label=result.scenarios[f"best-keep-{keep}"].label,
-        rows=rows,
-    )
+    return out
 
 
-def _method_notes(result: StudyResult) -> list[tuple[str, str]]:
-    """The method notes: ``(lead-in, text)`` each; the study's own notes have no lead-in."""
-    meta = result.provenance
-    attrs = meta.get("areas", {})
-    notes: list[tuple[str, str]] = [
-        (
-            "What is measured.",
-            "For each small area (Lower layer Super Output Area, LSOA), the door-to-door travel "
-            "time in minutes from where its people live to the nearest open centre, along the "
-            "road or footpath network. Averages are weighted by the number of "
-            f"{WEIGHT_LONG.get(result.weight, result.weight)} in each area, so they describe the "
-            "typical family, not the typical area. Thresholds: "
-            + ", ".join(f"{t:g} minutes" for t in result.thresholds_min)
-            + ".",
-        )
-    ]
-    origin = attrs.get("origin_source")
+def _notes(result: StudyResult) -> dict[str, Any]:
+    """What the method notes need: origins, networks, exclusions, locations, vintages."""
+    attrs = result.provenance.get("areas", {})
+    origins = str(attrs.get("origin_source") or "")
     if "origin_source" in result.areas.columns:
         counts = result.areas["origin_source"].value_counts()
-        origin = ", ".join(f"{n} area(s): {str(k).replace('_', ' ')}" for k, n in counts.items())
-    if origin:
-        notes.append(("Where journeys start.", f"{origin}."))
-    for mode in result.modes:
-        net = meta.get("networks", {}).get(mode, {})
-        speed = net.get("speed_model") or {}
-        description = speed.get("description") if isinstance(speed, dict) else None
-        text = f"{description}. " if description else "Speed model: not recorded. "
-        if net.get("source"):
-            text += f"Network: {net['source']}"
-            if net.get("nodes"):
-                text += f" ({net['nodes']:,} junctions, {net['edges']:,} links)"
-            text += ". "
-        access = ACCESS_SPEED_KPH.get(mode)
-        if access:
-            text += (
-                "Each home area and centre is joined to the nearest junction of the network's "
-                "largest connected part; that straight-line access leg is timed at "
-                f"{access:g} km/h."
-            )
-        snaps = result.origin_snaps.get(mode)
-        if snaps is not None and "snap_m" in snaps and len(snaps):
-            text += (
-                f" Access legs of the areas: median {float(snaps['snap_m'].median()):,.0f} m, "
-                f"longest {float(snaps['snap_m'].max()):,.0f} m."
-            )
-        csnaps = result.centre_snaps.get(mode)
-        if csnaps is not None and "snap_m" in csnaps and len(csnaps):
-            text += f" Centres: longest {float(csnaps['snap_m'].max()):,.0f} m."
-        notes.append((f"{MODE_TITLES.get(mode, mode)}.", text))
-    excluded = list(result.excluded.items())
-    notes.append(
-        (
-            "Exclusions.",
-            f"Areas farther than {result.max_snap_m:,.0f} m from the network, or outside it, "
-            "are left out. "
-            + (
-                f"{len(excluded)} area(s) were left out: "
-                + "; ".join(f"{code} ({why})" for code, why in excluded[:40])
-                + ("; ..." if len(excluded) > 40 else "")
-                + "."
-                if excluded
-                else "No area was left out."
-            ),
-        )
-    )
+        origins = ", ".join(f"{n} area(s): {str(k).replace('_', ' ')}" for k, n in counts.items())
     centres = result.centres
+    locations = []
     if "location_quality" in centres.columns:
         counts = centres["location_quality"].astype(str).value_counts()
-        text = "; ".join(
-            f"{n} {k} ({LOCATION_QUALITY.get(k.lower(), 'as given')})" for k, n in counts.items()
-        )
-        text += (
-            ". Approximate locations make each travel time uncertain by about the time it "
-            "takes to cover that distance."
-        )
-        if "location_evidence" in centres.columns:
-            text += " The table of centres gives the evidence for each location."
-        notes.append(("Centre locations.", text))
-    bits = []
+        locations = [
+            (str(n), str(k), LOCATION_QUALITY.get(str(k).lower(), "as given"))
+            for k, n in counts.items()
+        ]
+    vintages = []
     if attrs.get("vintage"):
-        bits.append(f"LSOA boundaries of {attrs['vintage']}")
+        vintages.append(f"LSOA boundaries of {attrs['vintage']}")
     if attrs.get("imd_edition"):
-        bits.append(f"English Indices of Deprivation {attrs['imd_edition']} (IMD deciles)")
+        vintages.append(f"English Indices of Deprivation {attrs['imd_edition']} (IMD deciles)")
     years = attrs.get("population_years") or {}
     if isinstance(years, dict) and years:
-        bits.append("population " + ", ".join(f"{k}: {v}" for k, v in years.items()))
-    if bits:
-        notes.append(("Data vintages.", "; ".join(bits) + "."))
-    notes.append(
-        (
-            "Equity measures.",
-            "The concentration index of travel time over deprivation rank is negative when more "
-            "deprived areas travel further (range −1 to 1); the Gini coefficient measures how "
-            "unequal travel times are across people (0 = all equal).",
-        )
-    )
-    notes += [("", note) for note in result.notes]
-    return notes
+        vintages.append("population " + ", ".join(f"{k}: {v}" for k, v in years.items()))
+    excluded = [(str(code), str(why)) for code, why in result.excluded.items()]
+    evidence = centres.get("location_evidence")
+    return {
+        "origins": origins,
+        "networks": _networks(result),
+        "max_snap": f"{result.max_snap_m:,.0f}",
+        "excluded": excluded,
+        "locations": locations,
+        "evidence": evidence is not None and bool(evidence.fillna("").astype(str).ne("").any()),
+        "vintages": vintages,
+        "study_notes": result.notes,
+    }
 
 
-@dataclass(frozen=True)
-class _Sources:
-    """The datasets used (title, publisher, edition, licence, attribution), the centres files."""
-
-    synthetic: str
-    datasets: list[tuple[str, ...]]
-    centre_files: str
-    attribution: tuple[str, ...]
-
-
-def _sources(result: StudyResult) -> _Sources:
+def _sources(result: StudyResult) -> dict[str, Any]:
+    """The datasets used (title, publisher, edition, licence, attribution), the centres files
+    and the attribution lines; for synthetic data only its own attribution line."""
     if result.synthetic:
-        return _Sources(SYNTHETIC_ATTRIBUTION, [], "", ())
+        return {
+            "synthetic": SYNTHETIC_ATTRIBUTION,
+            "datasets": [],
+            "centre_files": "",
+            "attribution": (),
+        }
     inputs = result.provenance.get("inputs", {})
     files = [str(e.get("path", "")) for entries in inputs.values() for e in entries]
     files += [
-        str(net.get("source", "")).split(" ")[0]
-        for net in result.provenance.get("networks", {}).values()
+        str(n.get("source", "")).split(" ")[0]
+        for n in result.provenance.get("networks", {}).values()
     ]
-    rows = []
-    seen = set()
+    rows: dict[str, Row] = {}
     for ds in registry.datasets():
         base = Path(ds.local_name).name
-        if ds.id in seen or not any(
-            f.endswith(ds.local_name) or Path(f).name == base for f in files if f
-        ):
-            continue
-        seen.add(ds.id)
-        rows.append((ds.title, ds.publisher, ds.vintage, ds.licence, ds.attribution))
+        if any(f.endswith(ds.local_name) or Path(f).name == base for f in files if f):
+            rows.setdefault(ds.id, (ds.title, ds.publisher, ds.vintage, ds.licence, ds.attribution))
     centre_files = ", ".join(Path(e["path"]).name for e in inputs.get("centres", []))
-    return _Sources("", rows, centre_files, ATTRIBUTION)
+    return {
+        "synthetic": "",
+        "datasets": list(rows.values()),
+        "centre_files": centre_files,
+        "attribution": ATTRIBUTION,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -1010,73 +796,14 @@ def _sources(result: StudyResult) -> _Sources:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReportContent:
-    """Everything the scrutiny report says, formatted, before any HTML is written.
-
-    :func:`build_report` renders it with the template ``report/report.html.j2``. Numbers are
-    strings with their units; names from the data files are plain text (the template escapes
-    them).
-
-    Attributes
-    ----------
-    title, heading, banner, description, area_description, meta
-        The page title, the study title, the synthetic-data banner (or ""), the study's
-        description, its area and the line saying what was run.
-    word, singular, threshold, thresholds, modes
-        The study weight in words ("children", "child"), the first threshold ("15"), every
-        threshold (minutes) and the modes in words ("by car").
-    glance
-        One row per scenario x mode compared with the baseline, with its headline.
-    deprivation
-        The static map of IMD deciles, with every centre.
-    baseline_links
-        ``(link, mode words)`` of the interactive maps with every centre open (or none).
-    scenarios
-        One section per scenario other than the baseline: the centres and a part per mode.
-    optimise
-        The best centres to keep (after :meth:`StudyResult.optimise`), or None.
-    equity, notes, sources
-        The fairness table rows, the method notes ``(lead-in, text)`` and the sources.
-    outlines
-        The area outlines ``(id, SVG path data)``, written once and used by every static map.
-
-    Examples
-    --------
-    >>> from centrereach.synthetic import synthetic_study
-    >>> content = report_content(synthetic_study(n_side=6, cells=2).run(progress=False))
-    >>> [(row.label, row.mode) for row in content.glance]
-    [("Close the two 'closing' centres", 'by car'), ("Close the two 'closing' centres", 'on foot')]
-    """
-
-    title: str
-    heading: str
-    synthetic: bool
-    banner: str
-    description: str
-    area_description: str
-    meta: str
-    word: str
-    singular: str
-    threshold: str
-    thresholds: tuple[str, ...]
-    modes: tuple[str, ...]
-    glance: list[_GlanceRow]
-    deprivation: _MapFigure
-    baseline_links: list[tuple[str, str]]
-    scenarios: list[_ScenarioPart]
-    offline: bool
-    optimise: _Optimise | None
-    equity: list[tuple[str, ...]]
-    notes: list[tuple[str, str]]
-    sources: _Sources
-    outlines: tuple[tuple[str, str], ...]
-
-
 def report_content(
     result: StudyResult, *, offline: bool = False, map_links: bool = False
-) -> ReportContent:
-    """What the scrutiny report of ``result`` says (see :func:`build_report`).
+) -> dict[str, Any]:
+    """What the scrutiny report of ``result`` says: the context of its template.
+
+    Numbers are strings with their units; names from the data files are plain text (the
+    template ``report/report.html.j2`` escapes them); a table's rows are tuples of strings in
+    the order of its columns.
 
     Parameters
     ----------
@@ -1087,59 +814,80 @@ def report_content(
 
     Returns
     -------
-    ReportContent
-        Rows and figures, numbers formatted with their units (minutes, people, %).
+    dict
+        ``study`` (title, weight words, thresholds, what was run), ``headlines`` (per
+        scenario x mode compared with the baseline), ``deprivation`` (a static map),
+        ``baseline_links``, ``scenarios`` (a section each: centres, and per mode the
+        headline, map, charts and tables), ``optimise`` (or None), ``equity``, ``notes``,
+        ``sources``, ``outlines`` (the area outlines every static map uses) and ``marker``
+        (the centre markers' colours).
 
     Examples
     --------
     >>> from centrereach.synthetic import synthetic_study
     >>> content = report_content(synthetic_study(n_side=6, cells=2).run(progress=False))
-    >>> part = content.scenarios[0]
-    >>> part.closes, part.modes[0].deciles[-1].label
-    (('Brook End Family Centre', 'Fenbridge Family Centre'), 'All areas')
+    >>> [(h.label, h.mode) for h in content["headlines"]][1]
+    ("Close the two 'closing' centres", 'on foot')
+    >>> part = content["scenarios"][0]
+    >>> part.closes, part.modes[0].deciles[-1][:2]
+    (('Brook End Family Centre', 'Fenbridge Family Centre'), ('All areas', '4'))
     """
     canvas = _Canvas(result)
-    headlines = {(s.name, m): _headline(result, s.name, m) for s, m in result.comparisons()}
+    names = result.centre_names()
+    pairs = list(result.comparisons())
+    headlines = [_headline(result, s.name, mode) for s, mode in pairs]
+    scenarios = []
+    for scenario, group in itertools.groupby(zip(pairs, headlines, strict=True), lambda p: p[0][0]):
+        modes = [_mode_part(result, canvas, h, m, map_links=map_links) for (_, m), h in group]
+        centres = _centre_rows(result, scenario.name)
+        scenarios.append(
+            _ScenarioPart(
+                name=scenario.name,
+                label=scenario.label,
+                description=scenario.description,
+                closes=tuple(names.get(c, c) for c in scenario.closed_centres),
+                keeps=tuple(names.get(c, c) for c in scenario.open_centres),
+                centres=centres,
+                evidence=any(c[3] for c in centres),
+                modes=modes,
+            )
+        )
     finished = result.provenance.get("finished_utc") or dt.datetime.now(dt.UTC).isoformat(
         timespec="seconds"
     )
-    version = result.provenance.get("versions", {}).get("centrereach", "")
-    covered = result.all_area_count - len(result.excluded)
-    meta = (
-        f"{covered} of {result.all_area_count} areas, {len(result.centres)} centres, "
-        f"{len(result.scenarios) - 1} scenario(s), modes: "
-        f"{', '.join(mode_words(m) for m in result.modes)}. Averages weighted by "
-        f"{WEIGHT_LONG.get(result.weight, result.weight)}. Run {finished} with centrereach "
-        f"{version}."
-    )
-    return ReportContent(
-        title=result.title + (" (SYNTHETIC DATA)" if result.synthetic else ""),
-        heading=result.title,
-        synthetic=result.synthetic,
-        banner=SYNTHETIC_BANNER if result.synthetic else "",
-        description=result.description,
-        area_description=result.area_description,
-        meta=meta,
-        word=weight_words(result.weight),
-        singular=WEIGHT_SINGULAR.get(result.weight, "person"),
-        threshold=f"{result.thresholds_min[0]:g}",
-        thresholds=tuple(f"{t:g}" for t in result.thresholds_min),
-        modes=tuple(mode_words(m) for m in result.modes),
-        glance=_glance(result, headlines),
-        deprivation=_deprivation_map(result, canvas),
-        baseline_links=[
-            (f"maps/{map_filename(BASELINE, m)}", mode_words(m)) for m in result.modes
-        ]
-        if map_links
-        else [],
-        scenarios=_scenario_parts(result, canvas, headlines, map_links=map_links),
-        offline=offline,
-        optimise=_optimise(result),
-        equity=_equity_rows(result),
-        notes=_method_notes(result),
-        sources=_sources(result),
-        outlines=canvas.outlines,
-    )
+    study = {
+        "title": result.title,
+        "synthetic": result.synthetic,
+        "banner": SYNTHETIC_BANNER if result.synthetic else "",
+        "description": result.description,
+        "area_description": result.area_description,
+        "covered": result.all_area_count - len(result.excluded),
+        "areas": result.all_area_count,
+        "centres": len(result.centres),
+        "scenarios": len(result.scenarios) - 1,
+        "finished": str(finished),
+        "version": str(result.provenance.get("versions", {}).get("centrereach", "")),
+        "weight_long": WEIGHT_LONG.get(result.weight, result.weight),
+        "word": weight_words(result.weight),
+        "singular": WEIGHT_SINGULAR.get(result.weight, "person"),
+        "thresholds": tuple(f"{t:g}" for t in result.thresholds_min),
+        "modes": tuple(mode_words(m) for m in result.modes),
+        "offline": offline,
+    }
+    links = [(f"maps/{map_filename(BASELINE, m)}", mode_words(m)) for m in result.modes]
+    return {
+        "study": study,
+        "headlines": headlines,
+        "deprivation": _deprivation_map(result, canvas),
+        "baseline_links": links if map_links else [],
+        "scenarios": scenarios,
+        "optimise": _optimise(result),
+        "equity": _equity_rows(result),
+        "notes": _notes(result),
+        "sources": _sources(result),
+        "outlines": canvas.outlines,
+        "marker": _MARKER_COLOURS,
+    }
 
 
 def build_report(result: StudyResult, *, offline: bool = False, map_links: bool = False) -> str:
@@ -1168,8 +916,11 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
     >>> page.startswith("<!DOCTYPE html>"), "@page" in page
     (True, True)
     """
-    content = report_content(result, offline=offline, map_links=map_links)
-    return str(render("report/report.html.j2", report=content, marker=_MARKER_COLOURS))
+    return str(
+        render(
+            "report/report.html.j2", **report_content(result, offline=offline, map_links=map_links)
+        )
+    )
 
 
 def write_report(
