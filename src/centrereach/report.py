@@ -830,7 +830,7 @@ def report_content(
     ("Close the two 'closing' centres", 'on foot')
     >>> part = content["scenarios"][0]
     >>> part.closes, part.modes[0].deciles[-1][:2]
-    (('Brook End Family Centre', 'Fenbridge Family Centre'), ('All areas', '4'))
+    (('Ashby Green Family Centre', 'Dunmore Family Centre'), ('All areas', '4'))
     """
     canvas = _Canvas(result)
     names = result.centre_names()
