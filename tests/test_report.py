@@ -175,7 +175,7 @@ def test_centre_table_shows_location_evidence(result: StudyResult, html: str) ->
     table = re.search(r'<table class="centres">(.*?)</table>', page, re.S).group(1)
     assert '<th scope="col">Location evidence</th>' in table
     row = next(r for r in table.split("<tr>") if "Castleton Family Centre" in r)
-    assert "<td>OpenStreetMap way 42, building centroid</td>" in row
+    assert '<td class="evidence">OpenStreetMap way 42, building centroid</td>' in row
     assert "6 synthetic (invented)" in page  # centres counted by location quality
     assert "The table of centres gives the evidence for each location." in page
 
