@@ -80,7 +80,7 @@ _AFTER_COLOUR = "#08519c"
 _MARKER_COLOURS = {"open": OPEN_COLOUR, "closing": CLOSING_COLOUR}
 
 #: A table row: every cell a formatted string.
-Row = tuple[str, ...]
+_Row = tuple[str, ...]
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ def _rises(before: float, after: float) -> str:
     return f"stays at {after:.1f} minutes"
 
 
-def _pct(value: float) -> str:
+def _share(value: float) -> str:
     """A share without its % sign (the column header has it): ``'45'`` or ``'n/a'``."""
     return f"{value:.0f}" if math.isfinite(value) else "n/a"
 
@@ -370,7 +370,7 @@ class _Headline:
     areas_losing: str
     areas: str
     people_losing: str
-    worst: tuple[Row, ...]
+    worst: tuple[_Row, ...]
     sentences: tuple[str, ...]
 
 
@@ -406,7 +406,7 @@ def _headline(result: StudyResult, scenario: str, mode: str) -> _Headline:
 
 def _decile_rows(
     result: StudyResult, scenario: str, mode: str
-) -> list[tuple[str, str, str, str, str, str, Row]]:
+) -> list[tuple[str, str, str, str, str, str, _Row]]:
     """Per IMD decile, then all areas (last): label, areas, people, mean minutes before and
     after, the change, and per threshold the % within it before -> after."""
     weight = result.weight
@@ -426,7 +426,7 @@ def _decile_rows(
                 f"{after['mean_time_min']:.1f}",
                 change.removesuffix(" min"),
                 tuple(
-                    f"{_pct(before[f'within_{t:g}_pct'])} → {_pct(after[f'within_{t:g}_pct'])}"
+                    f"{_share(before[f'within_{t:g}_pct'])} → {_share(after[f'within_{t:g}_pct'])}"
                     for t in result.thresholds_min
                 ),
             )
@@ -434,7 +434,7 @@ def _decile_rows(
     return rows
 
 
-def _loser_rows(rows: pd.DataFrame, weight: str, *, top: int = 10) -> list[Row]:
+def _loser_rows(rows: pd.DataFrame, weight: str, *, top: int = 10) -> list[_Row]:
     """The areas losing most: name, code, district, decile, people, before, after, change."""
     losers = rows[rows["change_min"] > 0].sort_values("change_min", ascending=False).head(top)
     return [
@@ -452,7 +452,7 @@ def _loser_rows(rows: pd.DataFrame, weight: str, *, top: int = 10) -> list[Row]:
     ]
 
 
-def _district_rows(rows: pd.DataFrame, weight: str, first: float) -> list[Row]:
+def _district_rows(rows: pd.DataFrame, weight: str, first: float) -> list[_Row]:
     """Per district (largest mean change first): people, areas and people with a longer
     journey, people newly beyond ``first`` minutes, mean change; none without districts."""
     if "lad_name" not in rows.columns or rows["lad_name"].isna().all():
@@ -487,7 +487,7 @@ def _district_rows(rows: pd.DataFrame, weight: str, first: float) -> list[Row]:
     ]
 
 
-def _centre_rows(result: StudyResult, scenario: str) -> list[tuple[str, str, str, str, Row]]:
+def _centre_rows(result: StudyResult, scenario: str) -> list[tuple[str, str, str, str, _Row]]:
     """Per centre: name, kind (open/closing), location, its evidence, and per mode the people
     it is the nearest centre for, before -> after."""
     tables = [result.centre_table(scenario, m) for m in result.modes]
@@ -562,9 +562,9 @@ class _ModePart:
     map_link: str
     decile_chart: _BarChart | None
     threshold_chart: _BarChart | None
-    deciles: list[tuple[str, str, str, str, str, str, Row]]
-    losers: list[Row]
-    districts: list[Row]
+    deciles: list[tuple[str, str, str, str, str, str, _Row]]
+    losers: list[_Row]
+    districts: list[_Row]
 
 
 @dataclass(frozen=True)
@@ -576,7 +576,7 @@ class _ScenarioPart:
     description: str
     closes: tuple[str, ...]
     keeps: tuple[str, ...]
-    centres: list[tuple[str, str, str, str, Row]]
+    centres: list[tuple[str, str, str, str, _Row]]
     evidence: bool
     modes: list[_ModePart]
 
@@ -628,9 +628,9 @@ def _deprivation_map(result: StudyResult, canvas: _Canvas) -> _StaticMap:
     )
 
 
-def _equity_rows(result: StudyResult) -> list[Row]:
+def _equity_rows(result: StudyResult) -> list[_Row]:
     """Per scenario and mode: mean minutes (all, deciles 1-2, 9-10), concentration, Gini."""
-    rows: list[Row] = []
+    rows: list[_Row] = []
     for r in result.equity.itertuples():
         scenario = result.scenarios.get(str(r.scenario))
         index = float(r.concentration_index)
@@ -697,10 +697,10 @@ def _optimise(result: StudyResult) -> dict[str, Any] | None:
     }
 
 
-def _networks(result: StudyResult) -> list[tuple[str, str, str, str, str, Row, str]]:
+def _networks(result: StudyResult) -> list[tuple[str, str, str, str, str, _Row, str]]:
     """Per mode: title, speed model, network source and size, access-leg speed (km/h), the
     areas' median and longest access legs, the centres' longest (metres)."""
-    out: list[tuple[str, str, str, str, str, Row, str]] = []
+    out: list[tuple[str, str, str, str, str, _Row, str]] = []
     for mode in result.modes:
         net = result.provenance.get("networks", {}).get(mode, {})
         speed = net.get("speed_model")
@@ -777,7 +777,7 @@ def _sources(result: StudyResult) -> dict[str, Any]:
         str(n.get("source", "")).split(" ")[0]
         for n in result.provenance.get("networks", {}).values()
     ]
-    rows: dict[str, Row] = {}
+    rows: dict[str, _Row] = {}
     for ds in registry.datasets():
         base = Path(ds.local_name).name
         if any(f.endswith(ds.local_name) or Path(f).name == base for f in files if f):
