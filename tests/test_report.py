@@ -1,39 +1,77 @@
-"""The scrutiny report: self-contained, plain words, units, print CSS, sources; and the outputs."""
+"""The scrutiny report: self-contained, plain words, units, print CSS, sources; escaping by type."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import warnings
+from pathlib import Path
 
+import jinja2
 import pytest
+from markupsafe import escape
 
 from centrereach import maps, report
+from centrereach._templates import environment, render
+from centrereach._words import SYNTHETIC_BANNER
+from centrereach.results import StudyResult
 from centrereach.synthetic import synthetic_study
+
+EVIL_CENTRE = "<script>alert(1)</script> & Co"
+EVIL_LABEL = "Close <b>two</b> & more"
+EVIL_EVIDENCE = '<img src=x onerror="alert(2)"> OpenStreetMap way 1'
 
 
 @pytest.fixture(scope="module")
-def result():
+def result() -> StudyResult:
     return synthetic_study(n_side=16).run(progress=False)
 
 
 @pytest.fixture(scope="module")
-def html(result) -> str:
+def html(result: StudyResult) -> str:
     return report.build_report(result)
 
 
 @pytest.fixture(scope="module")
-def rutland(shared_data, project_root, tmp_path_factory):
-    """The Rutland example run on the real data, with its outputs written."""
+def optimised(result: StudyResult):
+    return result.optimise(keep=4)
+
+
+@pytest.fixture(scope="module")
+def evil(result: StudyResult) -> StudyResult:
+    """The synthetic study with a hostile centre name, area name, evidence and scenario label."""
+    centres = result.centres.copy()
+    centres.loc["ashby-green", "name"] = EVIL_CENTRE
+    centres["location_evidence"] = ""
+    centres.loc["ashby-green", "location_evidence"] = EVIL_EVIDENCE
+    areas = result.areas.copy()
+    areas["lsoa_name"] = areas["lsoa_name"] + " <i>&</i>"
+    changed = dataclasses.replace(result, centres=centres, areas=areas, title="Synth <u>shire</u>")
+    return changed.with_scenarios(evil={"close": ["ashby-green", "eastwick"], "label": EVIL_LABEL})
+
+
+@pytest.fixture(scope="module")
+def rutland(shared_data: Path, project_root: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The Rutland example run on the real data, with its report and maps written."""
+    from centrereach.errors import SnapWarning
     from centrereach.study import Study
 
-    result = Study.from_toml(project_root / "studies" / "rutland-example.toml").run(
-        data_dir=shared_data, progress=False
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SnapWarning)  # expected: one origin 866 m off the roads
+        result = Study.from_toml(project_root / "studies" / "rutland-example.toml").run(
+            data_dir=shared_data, progress=False
+        )
     folder = tmp_path_factory.mktemp("rutland")
-    written = report.write_outputs(result, folder)
+    written = report.write_report_and_maps(result, folder)
     return result, folder, written
 
 
-def test_self_contained_and_printable(html):
+# --------------------------------------------------------------------------------------------
+# the page
+# --------------------------------------------------------------------------------------------
+
+
+def test_self_contained_and_printable(html: str) -> None:
     assert html.startswith("<!DOCTYPE html>")
     assert "<script" not in html  # nothing to run
     assert not re.search(r"<(link|img|iframe)\b", html)  # nothing to fetch
@@ -45,45 +83,47 @@ def test_self_contained_and_printable(html):
     assert "print-color-adjust:exact" in html  # the map colours print
 
 
-def test_synthetic_is_labelled(html):
-    assert maps.SYNTHETIC_BANNER in html
+def test_synthetic_is_labelled(html: str) -> None:
+    assert SYNTHETIC_BANNER in html
     assert "content:'SYNTHETIC DATA: not a real place'" in html  # on every printed page
     assert (
         "<title>Synthshire family centres: closing two of six (synthetic demo) (SYNTHETIC" in html
     )
 
 
-def test_headline_in_plain_words_with_units(result, html):
+def test_headline_in_plain_words_with_units(result: StudyResult, html: str) -> None:
     h = result.headline("close-two", "walk")
     assert (
         f"the average journey on foot to the nearest open centre rises from "
-        f"{h['all_before_min']:.1f} to {h['all_after_min']:.1f} minutes" in html
+        f"{h.all_before_min:.1f} to {h.all_after_min:.1f} minutes" in html
     )
-    assert f"<b>{round(h['newly_beyond']):,} children</b> who live within 15 minutes" in html
+    assert f"<b>{round(h.newly_beyond):,} children</b> who live within 15 minutes" in html
     assert "in the 10% most deprived areas of England (IMD decile 1)" in html
-    assert f"{h['areas_losing']} of {len(result.area_shapes)} areas" in html
+    assert f"{h.areas_losing} of {len(result.areas)} areas" in html
 
 
-def test_decile_table_before_and_after(result, html):
+def test_decile_table_before_and_after(result: StudyResult, html: str) -> None:
     tables = re.findall(r'<table class="deciles">(.*?)</table>', html, re.S)
     assert len(tables) == 2  # one per mode
-    header = re.search(r"<thead>(.*?)</thead>", tables[0]).group(1)
+    header = re.search(r"<thead>(.*?)</thead>", tables[0], re.S).group(1)
     for text in ("Mean before (min)", "Mean after (min)", "Change (min)"):
         assert text in header
     for t in (15, 30, 45, 60):
         assert f"Within {t} min (% before → after)" in header
     s = result.summary
-    deciles = s[(s["scenario"] == "close-two") & (s["mode"] == "drive")]["imd_decile"]
-    assert tables[0].count("<tr>") == 1 + len(deciles)  # header + deciles + all
-    row = s[(s["scenario"] == "baseline") & (s["mode"] == "drive") & (s["imd_decile"] == "all")]
-    assert f"<td class='r'>{row['mean_time_min'].iloc[0]:.1f}</td>" in tables[0]
+    drive = s[(s["scenario"] == "close-two") & (s["mode"] == "drive")]
+    deciles = int((drive["group"] == "decile").sum())
+    assert tables[0].count("<tr>") == 1 + deciles + 1  # header + deciles + all areas
+    row = s[(s["scenario"] == "baseline") & (s["mode"] == "drive") & (s["group"] == "all")]
+    assert f'<td class="r">{row["mean_time_min"].iloc[0]:.1f}</td>' in tables[0]
+    assert "<b>All areas</b>" in tables[0]
 
 
-def test_charts_and_static_maps_are_inline_svg(result, html):
+def test_charts_and_static_maps_are_inline_svg(result: StudyResult, html: str) -> None:
     assert html.count('<svg class="chart"') == 4  # 2 charts x 2 modes
     assert "minutes (children-weighted mean)" in html and "% of children" in html
     assert "IMD decile (1 = most deprived 10% in England)" in html
-    n = len(result.area_shapes)
+    n = len(result.areas)
     maps_svg = re.findall(r'<svg class="static-map".*?</svg>', html, re.S)
     assert len(maps_svg) == 3  # deprivation + change by car + change on foot
     for svg in maps_svg:
@@ -92,10 +132,10 @@ def test_charts_and_static_maps_are_inline_svg(result, html):
     assert "centre closing" in html and "centre open" in html
 
 
-def test_losers_districts_centres_equity(result, html):
-    rows = maps.area_table(result, scenario="close-two", mode="walk")
+def test_losers_districts_centres_equity(result: StudyResult, html: str) -> None:
+    rows = result.scenario("close-two", "walk")
     worst = rows["change_min"].idxmax()
-    assert f"<span class='code'>{worst}</span>" in html
+    assert f'<span class="code">{worst}</span>' in html
     assert "Areas whose journey grows most" in html
     assert '<table class="districts">' in html and "West Synthshire" in html
     assert "Average change per child (min)" in html
@@ -103,7 +143,7 @@ def test_losers_districts_centres_equity(result, html):
     assert "Concentration index (−1 to 1)" in html
 
 
-def test_method_notes(html):
+def test_method_notes(html: str) -> None:
     assert "Method notes" in html
     assert "4.8 km/h" in html and "20 km/h" in html  # access legs
     assert "Exclusions." in html and "No area was left out." in html
@@ -111,14 +151,99 @@ def test_method_notes(html):
     assert "Thresholds: 15 minutes, 30 minutes, 45 minutes, 60 minutes." in html
 
 
-def test_write_report_is_atomic(result, tmp_path):
+def test_one_section_per_comparison(result: StudyResult) -> None:
+    content = report.report_content(result)
+    assert [h.scenario for h in content["headlines"]] == ["close-two", "close-two"]
+    assert [h.mode for h in content["headlines"]] == ["by car", "on foot"]
+    assert [p.name for p in content["scenarios"]] == ["close-two"]
+    assert [m.title for m in content["scenarios"][0].modes] == ["By car", "On foot"]
+    deciles = content["scenarios"][0].modes[0].deciles
+    assert deciles[-1][0] == "All areas" and deciles[0][0] == "1 (most deprived)"
+
+
+# --------------------------------------------------------------------------------------------
+# location evidence
+# --------------------------------------------------------------------------------------------
+
+
+def test_centre_table_shows_location_evidence(result: StudyResult, html: str) -> None:
+    assert "Location evidence" not in html  # the synthetic centres file has none
+    centres = result.centres.copy()
+    centres["location_evidence"] = ""
+    centres.loc["castleton", "location_evidence"] = "OpenStreetMap way 42, building centroid"
+    page = report.build_report(dataclasses.replace(result, centres=centres))
+    table = re.search(r'<table class="centres">(.*?)</table>', page, re.S).group(1)
+    assert '<th scope="col">Location evidence</th>' in table
+    row = next(r for r in table.split("<tr>") if "Castleton Family Centre" in r)
+    assert '<td class="evidence">OpenStreetMap way 42, building centroid</td>' in row
+    assert "6 synthetic (invented)" in page  # centres counted by location quality
+    assert "The table of centres gives the evidence for each location." in page
+
+
+# --------------------------------------------------------------------------------------------
+# escaping and templates
+# --------------------------------------------------------------------------------------------
+
+
+def test_names_from_the_data_are_escaped(evil: StudyResult) -> None:
+    page = report.build_report(evil, map_links=True)
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
+    assert "<b>two</b>" not in page
+    assert "Close &lt;b&gt;two&lt;/b&gt; &amp; more" in page
+    assert 'href="#scenario-evil"' in page
+    assert "<img" not in page and "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in page
+    assert "<i>&</i>" not in page and "Synthshire 001 &lt;i&gt;&amp;&lt;/i&gt;" in page
+    assert "<u>" not in page and "<h1>Synth &lt;u&gt;shire&lt;/u&gt;</h1>" in page
+
+
+def test_templates_use_strict_undefined() -> None:
+    env = environment()
+    assert env.undefined is jinja2.StrictUndefined and env.autoescape is True
+    names = [n for n in env.list_templates() if n.startswith("report/")]
+    assert sorted(names) == [
+        "report/report.css",
+        "report/report.html.j2",
+        "report/sections.html.j2",
+        "report/svg.html.j2",
+    ]
+    for name in names:
+        env.get_template(name)  # parses
+    with pytest.raises(jinja2.UndefinedError):
+        render("report/report.html.j2", study={"title": "t"})
+
+
+@pytest.mark.parametrize("variant", ["plain", "links", "offline", "optimised", "evil"])
+def test_every_template_renders(variant: str, result, optimised, evil) -> None:
+    """Every section and branch renders under StrictUndefined (an unknown name would raise)."""
+    if variant == "optimised":
+        page = report.build_report(optimised.result)
+        assert "Which centres to keep" in page
+    elif variant == "evil":
+        page = report.build_report(evil, offline=True, map_links=True)
+    else:
+        page = report.build_report(
+            result, map_links=variant != "plain", offline=variant == "offline"
+        )
+    for heading in ("At a glance", "Where the deprived areas are", "Fairness measures",
+                    "Method notes", "Data sources and licences"):  # fmt: skip
+        assert f"<h2>{heading}</h2>" in page
+    assert page.rstrip().endswith("</html>")
+
+
+# --------------------------------------------------------------------------------------------
+# files
+# --------------------------------------------------------------------------------------------
+
+
+def test_write_report_is_atomic(result: StudyResult, tmp_path: Path) -> None:
     path = report.write_report(result, tmp_path / "report.html")
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
 
 
-def test_write_outputs_names_and_links(result, tmp_path):
-    written = report.write_outputs(result, tmp_path)
+def test_write_report_and_maps_names_and_links(result: StudyResult, tmp_path: Path) -> None:
+    written = report.write_report_and_maps(result, tmp_path)
     names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
     assert names == [
         "maps/baseline_drive.html",
@@ -129,30 +254,33 @@ def test_write_outputs_names_and_links(result, tmp_path):
     ]
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
     for name in names[:-1]:
-        assert f"href='{name}'" in text
+        assert f'href="{name}"' in text
     assert "needs internet for Leaflet and the basemap" in text
 
 
-def test_study_write_calls_write_outputs(result, tmp_path):
-    target = result.write(tmp_path / "out")
+def test_write_outputs_writes_report_and_maps(result: StudyResult, tmp_path: Path) -> None:
+    from centrereach.outputs import write_outputs
+
+    target = write_outputs(result, tmp_path / "out")
     assert (target / "report.html").is_file()
     assert (target / "maps" / "close-two_walk.html").is_file()
 
 
 @pytest.mark.slow
-def test_rutland_report(rutland):
+@pytest.mark.shared_data
+def test_rutland_report(rutland) -> None:
     result, folder, written = rutland
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "Rutland (example centres): closing two of four family hubs" in html
     assert "SYNTHETIC" not in html
-    # speed model, network and vintages from the run's metadata
-    speed = result.metadata["networks"]["drive"]["speed_model"]["description"]
-    assert maps._e(speed) in html
+    # speed model, network and vintages from the run's provenance
+    speed = result.provenance["networks"]["drive"]["speed_model"]["description"]
+    assert str(escape(speed)) in html
     assert "rutland-2018-02-27.osm.pbf" in html
     assert "LSOA boundaries of 2021" in html and "English Indices of Deprivation 2025" in html
     # sources with licences and attribution
     for text in maps.ATTRIBUTION:
-        assert maps._e(text) in html
+        assert str(escape(text)) in html
     assert "Open Database Licence (ODbL) v1.0" in html
     assert "Ministry of Housing, Communities and Local Government" in html
     # "No area is in England's 10% most deprived" - Rutland's most deprived decile is 6
@@ -163,17 +291,14 @@ def test_rutland_report(rutland):
         assert path.stat().st_size < 400_000
 
 
-def test_report_has_an_optimise_section_after_optimise() -> None:
-    from centrereach.report import build_report
-    from centrereach.synthetic import synthetic_study
-
-    result = synthetic_study(n_side=11, cells=2).run(progress=False)
-    assert "Which centres to keep" not in build_report(result)
-    best, extended, table = result.optimise(keep=4)
-    page = build_report(extended)
+def test_report_has_an_optimise_section_after_optimise(html: str, optimised) -> None:
+    assert "Which centres to keep" not in html
+    best, extended, table = optimised.best, optimised.result, optimised.comparison
+    page = report.build_report(extended)
     assert "Which centres to keep" in page
     assert f"{best.value:.2f} min" in page
     same = table[(table["open_centres"] == 4) & ~table["scenario"].str.startswith("best-keep")]
+    assert len(same)  # the study's scenario keeps 4 of 6, like the optimum
     for row in same.itertuples():
         assert f"{row.shortfall:+.2f} min" in page
     closed_names = [str(extended.centres.loc[c, "name"]) for c in best.closed_centres]
