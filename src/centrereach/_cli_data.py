@@ -15,15 +15,10 @@ from pathlib import Path
 import click
 
 from centrereach import sources
+from centrereach._cli_errors import CommandError
 from centrereach.errors import CentrereachError
 
 __all__ = ["data"]
-
-
-class _DataCommandError(click.ClickException):
-    """A data command failed for a reason the user can fix (exit code 2)."""
-
-    exit_code = 2
 
 
 _DATA_DIR_HELP = (
@@ -152,6 +147,6 @@ def fetch_command(
             results.extend(paths.items())
         results += [(ds.id, sources.fetch(ds, options)) for ds in wanted]
     except CentrereachError as exc:
-        raise _DataCommandError(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     for name, path in results:
         click.echo(f"{name}\t{path}")

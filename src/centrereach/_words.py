@@ -47,6 +47,9 @@ WEIGHT_LONG: Final = {
 }
 #: What each ``location_quality`` of the centres file means, with its uncertainty.
 LOCATION_QUALITY: Final = {
+    "building": "at the building (within a few metres)",
+    "address": "at its address (within a few metres)",
+    "exact": "exact coordinates",
     "settlement": "centre of the village, town or estate (about ±1 km)",
     "street": "on the named street (about ±300 m)",
     "postcode": "postcode centroid (about ±100 m)",

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import logging
 import sys
-import textwrap
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from centrereach._cli_data import data
-from centrereach.errors import CentrereachError, CentrereachWarning
+from centrereach._cli_errors import user_errors
+from centrereach.errors import CentrereachWarning
 from centrereach.network import Mode
 from centrereach.optimisation import Objective
 from centrereach.outputs import write_outputs
@@ -64,32 +64,6 @@ def _console(debug: bool, quiet: bool) -> Iterator[list[str]]:
     finally:
         warnings.showwarning = previous
         root.removeHandler(handler)
-
-
-class CommandError(click.ClickException):
-    """A command failed for a reason the user can fix: exit code 2, one paragraph, no traceback."""
-
-    exit_code = 2
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        message = textwrap.fill(
-            self.message, width=100, break_long_words=False, break_on_hyphens=False
-        )
-        click.echo(click.style("error: ", fg="red", bold=True) + message, err=True, file=file)
-
-
-@contextmanager
-def _user_errors(debug: bool) -> Iterator[None]:
-    """Turn the library's errors into :class:`CommandError` (``--debug`` shows the traceback)."""
-    try:
-        yield
-    except CentrereachError as exc:
-        if debug:
-            raise
-        raise CommandError(str(exc)) from exc
-    except KeyboardInterrupt:
-        click.echo("interrupted: no output was written.", err=True)
-        sys.exit(130)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -155,7 +129,7 @@ def run(
     """Run a study file: travel times, scenarios, tables, maps and the report."""
     networks = _parse_networks(network)
     started = time.perf_counter()
-    with _user_errors(debug), _console(debug, quiet):
+    with user_errors(debug), _console(debug, quiet):
         study = Study.from_toml(study_file)
         result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet)
         folder = Path(out or study.output or Path("output") / study.name)
@@ -179,7 +153,7 @@ def run(
 def demo(out: str, no_maps: bool, debug: bool) -> None:
     """Run the synthetic Synthshire demo (no internet, no data files needed)."""
     started = time.perf_counter()
-    with _user_errors(debug), _console(debug, False):
+    with user_errors(debug), _console(debug, False):
         result = synthetic_study().run(progress=True)
         written = write_outputs(result, out, maps=not no_maps)
     click.echo("")
@@ -231,7 +205,7 @@ def optimise(
 ) -> None:
     """Find the best KEEP centres to keep, and compare the study's scenarios with them."""
     networks = _parse_networks(network)
-    with _user_errors(debug), _console(debug, True):
+    with user_errors(debug), _console(debug, True):
         study = Study.from_toml(study_file)
         result = study.run(data_dir=data_dir, network_files=networks, progress=False)
         outcome = result.optimise(

@@ -96,19 +96,16 @@ CHANGE_EDGES_MIN: tuple[float, ...] = (-30.0, -15.0, -5.0, -0.5, 0.5, 5.0, 15.0,
 #: dataset registry, ``datasets.toml``).
 ATTRIBUTION: tuple[str, ...] = sources.ATTRIBUTION
 
-# ColorBrewer palettes (Cynthia Brewer, Penn State; Apache-2.0 licensed colour specifications).
-_YLGNBU = (
-    "#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4",
-    "#1d91c0", "#225ea8", "#253494", "#081d58",
-)  # fmt: skip
-_RDBU_9 = (
-    "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
-    "#fddbc7", "#f4a582", "#d6604d", "#b2182b",
-)  # fmt: skip
-_RDPU = (
-    "#fff7f3", "#fde0dd", "#fcc5c0", "#fa9fb5", "#f768a1",
-    "#dd3497", "#ae017e", "#7a0177", "#49006a",
-)  # fmt: skip
+
+@functools.cache
+def _brewer(name: str, *, reverse: bool = False) -> tuple[str, ...]:
+    """A 9-class ColorBrewer palette (Cynthia Brewer, Penn State) as branca ships it."""
+    from branca.utilities import color_brewer
+
+    colours = tuple(str(c) for c in color_brewer(name, 9))
+    return colours[::-1] if reverse else colours
+
+
 NO_DATA_COLOUR = "#d9d9d9"
 NO_ROUTE_COLOUR = "#3f3f3f"
 OPEN_COLOUR = "#1b7837"
@@ -271,7 +268,7 @@ def time_bins(thresholds_min: Sequence[float]) -> Bins:
     labels.append(f"more than {edges[-1]:g} min")
     return Bins(
         edges=edges,
-        colours=_ramp(_YLGNBU, len(edges) + 1),
+        colours=_ramp(_brewer("YlGnBu"), len(edges) + 1),
         labels=tuple(labels),
         title="Minutes to the nearest open centre",
         infinite_colour=NO_ROUTE_COLOUR,
@@ -301,7 +298,8 @@ def change_bins(edges: Sequence[float] = CHANGE_EDGES_MIN) -> Bins:
             labels.append(f"{-e[i]:g} to {-e[i - 1]:g} min shorter")
         else:
             labels.append(f"{e[i - 1]:g} to {e[i]:g} min longer")
-    colours = _RDBU_9 if n == len(_RDBU_9) else _ramp(_RDBU_9, n, start=0.0)
+    rdbu = _brewer("RdBu", reverse=True)  # blue = shorter, red = longer
+    colours = rdbu if n == len(rdbu) else _ramp(rdbu, n, start=0.0)
     return Bins(
         edges=e,
         colours=tuple(colours),
@@ -324,7 +322,7 @@ def imd_bins() -> Bins:
     labels = ["1 (most deprived 10%)", *[str(d) for d in range(2, 10)], "10 (least deprived 10%)"]
     return Bins(
         edges=tuple(float(d) + 0.5 for d in range(1, 10)),
-        colours=tuple(reversed(_ramp(_RDPU, 10))),
+        colours=tuple(reversed(_ramp(_brewer("RdPu"), 10))),
         labels=tuple(labels),
         title="IMD decile (1 = most deprived 10%)",
     )

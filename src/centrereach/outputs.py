@@ -63,6 +63,15 @@ def write_outputs(
     -------
     pathlib.Path
         The folder written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from centrereach.synthetic import synthetic_study
+    >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
+    >>> folder = write_outputs(result, pathlib.Path(tempfile.mkdtemp()) / "demo")
+    >>> (folder / "report.html").is_file(), (folder / "maps" / "close-two_walk.html").is_file()
+    (True, True)
     """
     target = Path(folder).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +103,14 @@ def write_tables(result: StudyResult, folder: Path) -> list[Path]:
     -------
     list of pathlib.Path
         The files written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from centrereach.synthetic import synthetic_study
+    >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
+    >>> [p.name for p in write_tables(result, pathlib.Path(tempfile.mkdtemp()))][:3]
+    ['areas.csv', 'areas.gpkg', 'summary.csv']
     """
 
     def noted(frame: pd.DataFrame) -> pd.DataFrame:

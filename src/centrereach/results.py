@@ -94,6 +94,13 @@ class Headline:
         Areas, areas with a longer journey, and the people in them.
     worst
         Up to three areas losing most: ``(code, name, change, before, after)`` in minutes.
+
+    Examples
+    --------
+    >>> from centrereach.synthetic import synthetic_study
+    >>> h = synthetic_study(n_side=6, cells=2).run(progress=False).headline("close-two", "walk")
+    >>> h.label, h.most_deprived_decile, f"{h.all_before_min:.1f} -> {h.all_after_min:.1f} min"
+    ("Close the two 'closing' centres", 1, '5.2 -> 9.9 min')
     """
 
     scenario: str
@@ -169,6 +176,13 @@ class OptimiseOutcome:
         differ (``optimise.csv``).
     objective, mode, keep
         What was optimised, on which mode's matrix, keeping how many centres.
+
+    Examples
+    --------
+    >>> from centrereach.synthetic import synthetic_study
+    >>> outcome = synthetic_study(n_side=6, cells=2).run(progress=False).optimise(keep=4)
+    >>> outcome.scenario_name, len(outcome.best.open_centres), outcome.best.unit
+    ('best-keep-4', 4, 'minutes')
     """
 
     best: OptimiseResult

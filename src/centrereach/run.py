@@ -97,6 +97,13 @@ def run_study(
     -------
     StudyResult
         Tables (minutes, people) and labels.
+
+    Examples
+    --------
+    >>> from centrereach.synthetic import synthetic_study
+    >>> result = run_study(synthetic_study(n_side=6, cells=2), progress=False)
+    >>> result.matrices["drive"].shape, sorted(result.scenarios)
+    ((4, 6), ['baseline', 'close-two'])
     """
     started = dt.datetime.now(dt.UTC)
     folder = study.data_folder(data_dir)
