@@ -48,9 +48,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from centrereach import sources
+from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
 from centrereach._words import (
     LOCATION_QUALITY,
     MODE_WORDS,
@@ -209,7 +211,7 @@ class Bins:
     infinite_colour: str | None = None
     infinite_label: str = "no route found"
 
-    def classify(self, values: Any) -> np.ndarray:
+    def classify(self, values: npt.ArrayLike) -> np.ndarray:
         """Class index of each value (``-1`` for NaN; ``-2`` for +inf when it has a colour)."""
         v = np.asarray(values, dtype=float)
         out = np.searchsorted(np.asarray(self.edges, dtype=float), v, side="left").astype(int)
@@ -334,8 +336,11 @@ def imd_bins() -> Bins:
 
 
 def display_shapes(
-    shapes: Any, *, simplify_m: float = SIMPLIFY_M, decimals: int = COORD_DECIMALS
-) -> Any:
+    shapes: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    simplify_m: float = SIMPLIFY_M,
+    decimals: int = COORD_DECIMALS,
+) -> gpd.GeoSeries:
     """Area boundaries simplified for display, in EPSG:4326 with rounded coordinates.
 
     Shared boundaries are simplified once (``shapely.coverage_simplify``, Visvalingam-Whyatt)
@@ -369,9 +374,9 @@ def display_shapes(
 
     series = shapes.geometry if hasattr(shapes, "geometry") else shapes
     if series.crs is None:
-        series = series.set_crs(4326)
+        series = series.set_crs(WGS84)
     if simplify_m > 0:
-        projected = series.to_crs(27700)
+        projected = series.to_crs(BRITISH_NATIONAL_GRID)
         geoms = projected.to_numpy()
         try:
             simplified = shapely.coverage_simplify(geoms, simplify_m)
@@ -379,11 +384,13 @@ def display_shapes(
                 raise ValueError("coverage simplification gave invalid shapes")
         except Exception:  # not a clean coverage: simplify each area on its own
             simplified = shapely.simplify(geoms, simplify_m, preserve_topology=True)
-        series = gpd.GeoSeries(simplified, index=series.index, crs=27700).to_crs(4326)
+        series = gpd.GeoSeries(simplified, index=series.index, crs=BRITISH_NATIONAL_GRID).to_crs(
+            WGS84
+        )
     else:
-        series = series.to_crs(4326)
+        series = series.to_crs(WGS84)
     rounded = shapely.transform(series.to_numpy(), lambda xy: np.round(xy, decimals))
-    return gpd.GeoSeries(rounded, index=series.index, crs=4326)
+    return gpd.GeoSeries(rounded, index=series.index, crs=WGS84)
 
 
 def layer_names(labels: MapLabels) -> dict[str, str]:
@@ -706,7 +713,7 @@ def _centre_markers(centres: gpd.GeoDataFrame, labels: MapLabels) -> list[dict[s
     from centrereach._templates import render
 
     weight_word = WEIGHT_WORDS.get(labels.weight, labels.weight)
-    points = centres.geometry.to_crs(4326) if centres.crs is not None else centres.geometry
+    points = centres.geometry.to_crs(WGS84) if centres.crs is not None else centres.geometry
     markers = []
     for (cid, c), point in zip(centres.iterrows(), points, strict=True):
         kind = str(c["kind"])

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from centrereach import sources as registry
+from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
 from centrereach._io import write_text_atomic
 from centrereach._templates import render
 from centrereach._words import (
@@ -65,7 +66,7 @@ from centrereach.maps import (
 )
 from centrereach.results import StudyResult
 from centrereach.scenarios import BASELINE
-from centrereach.traveltime import ACCESS_SPEED_KPH, BRITISH_NATIONAL_GRID
+from centrereach.traveltime import ACCESS_SPEED_KPH
 
 __all__ = [
     "build_report",
@@ -251,7 +252,7 @@ class _Canvas:
     def __init__(self, result: StudyResult, *, width: int = 640, max_height: int = 520) -> None:
         shapes = result.areas.geometry
         if shapes.crs is None:
-            shapes = shapes.set_crs(4326)
+            shapes = shapes.set_crs(WGS84)
         minx, miny, maxx, maxy = shapes.to_crs(BRITISH_NATIONAL_GRID).total_bounds
         span_x, span_y = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
         self.scale = min((width - 20) / span_x, (max_height - 20) / span_y)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from centrereach import maps
+from centrereach._geo import WGS84
 from centrereach._words import (
     EXACT_QUALITIES,
     MODE_TITLES,
@@ -502,15 +503,15 @@ class StudyResult:
             centre_name=[names.get(str(c), str(c)) for c in rows["centre_id"]],
             baseline_centre_name=[names.get(str(c), str(c)) for c in rows["baseline_centre_id"]],
         )
-        shapes = self.areas.geometry.to_crs(4326).reindex(rows.index)
-        return gpd.GeoDataFrame(rows, geometry=shapes.to_numpy(), crs=4326)
+        shapes = self.areas.geometry.to_crs(WGS84).reindex(rows.index)
+        return gpd.GeoDataFrame(rows, geometry=shapes.to_numpy(), crs=WGS84)
 
     def table_gdf(self) -> gpd.GeoDataFrame:
         """:attr:`table` with each area's boundary (GeoDataFrame, EPSG:4326)."""
         import geopandas as gpd
 
-        shapes = self.areas.geometry.to_crs(4326).reindex(self.table["lsoa_code"].to_numpy())
-        return gpd.GeoDataFrame(self.table.copy(), geometry=shapes.to_numpy(), crs=4326)
+        shapes = self.areas.geometry.to_crs(WGS84).reindex(self.table["lsoa_code"].to_numpy())
+        return gpd.GeoDataFrame(self.table.copy(), geometry=shapes.to_numpy(), crs=WGS84)
 
     def summary_row(self, scenario: str, mode: str, decile: int | None = None) -> pd.Series | None:
         """The summary row of a scenario, mode and IMD decile (``None``: all areas)."""
@@ -576,11 +577,11 @@ class StudyResult:
         if "location_evidence" in centres.columns:
             columns["location_evidence"] = centres["location_evidence"].fillna("").astype(str)
             columns["location_evidence"] = columns["location_evidence"].to_numpy()
-        points = centres.geometry.to_crs(4326) if centres.crs is not None else centres.geometry
+        points = centres.geometry.to_crs(WGS84) if centres.crs is not None else centres.geometry
         return gpd.GeoDataFrame(
             columns,
             geometry=points.to_numpy(),
-            crs=4326,
+            crs=WGS84,
             index=pd.Index(ids, name="centre_id"),
         )
 

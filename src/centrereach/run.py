@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint
 
+from centrereach._geo import WGS84
 from centrereach.areas import load_areas, origins
 from centrereach.centres import load_centres
 from centrereach.errors import (
@@ -314,7 +315,7 @@ def _network_extent(graph: nx.MultiDiGraph) -> shapely.Geometry:
 
 
 def _within(points: gpd.GeoDataFrame, shape: shapely.Geometry) -> np.ndarray:
-    geoms = points.geometry.to_crs(4326).to_numpy() if points.crs else points.geometry.to_numpy()
+    geoms = points.geometry.to_crs(WGS84).to_numpy() if points.crs else points.geometry.to_numpy()
     return np.asarray(shapely.within(geoms, shape), dtype=bool)
 
 
