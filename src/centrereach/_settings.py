@@ -12,6 +12,8 @@ given, and the default only when neither is. Nothing is read or created at impor
   (:func:`assets_dir`). Default: ``web-assets`` in the cache root.
 - ``CENTREREACH_MIRROR``: a mirror of a data folder, ``http(s)://host[:port][/prefix]``
   (:func:`mirror_url`).
+- ``CENTREREACH_GEOFABRIK_URL``: the Geofabrik download server (or a mirror of it) that road
+  networks come from (:func:`geofabrik_url`; default ``https://download.geofabrik.de``).
 
 Every cache lives under the one root, one sub-folder per kind (:data:`CACHE_KINDS`):
 downloaded datasets sit in the root itself (so the cache is a valid data folder), road networks
@@ -44,10 +46,12 @@ __all__ = [
     "CACHE_DIR_ENV",
     "CACHE_KINDS",
     "DATA_DIR_ENV",
+    "GEOFABRIK_URL_ENV",
     "MIRROR_ENV",
     "assets_dir",
     "cache_dir",
     "data_dir",
+    "geofabrik_url",
     "mirror_url",
 ]
 
@@ -62,6 +66,12 @@ ASSETS_DIR_ENV: Final = "CENTREREACH_ASSETS_DIR"
 
 MIRROR_ENV: Final = "CENTREREACH_MIRROR"
 """Environment variable naming a mirror (``http(s)://host[:port][/prefix]``) of a data folder."""
+
+GEOFABRIK_URL_ENV: Final = "CENTREREACH_GEOFABRIK_URL"
+"""Environment variable naming the Geofabrik download server (or a mirror laid out like it)."""
+
+GEOFABRIK_URL: Final = "https://download.geofabrik.de"
+"""Geofabrik's download server: ``index-v1.json`` and the ``*-latest.osm.pbf`` extracts."""
 
 CACHE_KINDS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -246,6 +256,40 @@ def mirror_url(explicit: str | None = None) -> str | None:
     """
     value = explicit if explicit is not None else os.environ.get(MIRROR_ENV, "")
     return value.strip() or None
+
+
+def geofabrik_url(explicit: str | None = None) -> str:
+    """Return the base URL of the Geofabrik download server to use (no trailing slash).
+
+    The ``explicit`` argument wins over ``CENTREREACH_GEOFABRIK_URL``, which wins over
+    Geofabrik's own server (:data:`GEOFABRIK_URL`). A mirror must be laid out like the server:
+    ``<base>/index-v1.json`` and the extracts at the paths the index gives.
+
+    Parameters
+    ----------
+    explicit : str, optional
+        A base URL passed explicitly.
+
+    Returns
+    -------
+    str
+        The base URL.
+
+    Examples
+    --------
+    >>> import os
+    >>> saved = os.environ.pop(GEOFABRIK_URL_ENV, None)
+    >>> geofabrik_url()
+    'https://download.geofabrik.de'
+    >>> os.environ[GEOFABRIK_URL_ENV] = "http://127.0.0.1:8000/geofabrik/"
+    >>> geofabrik_url(), geofabrik_url("http://mirror.example")
+    ('http://127.0.0.1:8000/geofabrik', 'http://mirror.example')
+    >>> del os.environ[GEOFABRIK_URL_ENV]
+    >>> if saved is not None:
+    ...     os.environ[GEOFABRIK_URL_ENV] = saved
+    """
+    value = explicit if explicit is not None else os.environ.get(GEOFABRIK_URL_ENV, "")
+    return (value.strip() or GEOFABRIK_URL).rstrip("/")
 
 
 def package_version() -> str:

@@ -116,6 +116,7 @@ def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
     "--offline", is_flag=True, help="Inline Leaflet into every map so it opens with no internet."
 )
 @click.option("--quiet", is_flag=True, help="Only the summary.")
+@click.option("--refresh", is_flag=True, help="Check downloaded road extracts for updates now.")
 def run(
     study_file: str,
     out: str | None,
@@ -125,13 +126,15 @@ def run(
     debug: bool,
     offline: bool,
     quiet: bool,
+    refresh: bool,
 ) -> None:
     """Run a study file: travel times, scenarios, tables, maps and the report."""
     networks = _parse_networks(network)
     started = time.perf_counter()
     with user_errors(debug), _console(debug, quiet):
         study = Study.from_toml(study_file)
-        result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet)
+        result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet,
+                           refresh=refresh)  # fmt: skip
         folder = Path(out or study.output or Path("output") / study.name)
         written = write_outputs(result, folder, maps=not no_maps, offline=offline)
     click.echo("")

@@ -780,6 +780,55 @@ def _download(
     return G
 
 
+#: ``load_network`` sources that download: Geofabrik where its index covers the area, else
+#: Overpass ("download"); or one of the two.
+_DOWNLOAD_SOURCES = ("download", "geofabrik", "overpass")
+
+
+def _from_geofabrik(
+    polygon: BaseGeometry | None,
+    *,
+    mode: Mode,
+    speeds: SpeedModel,
+    buffer_m: float,
+    cache_dir: str | Path | None,
+    simplify: bool,
+    progress: bool,
+    refresh: bool,
+    required: bool,
+) -> nx.MultiDiGraph | None:
+    """The network of the buffered polygon from Geofabrik's extracts; None outside its index."""
+    from centrereach import geofabrik
+
+    _check_polygon(polygon)
+    _check_buffer(buffer_m)
+    area = _buffer_polygon(polygon, buffer_m)
+    label = f"the study area plus {buffer_m:,.0f} m"
+    found = geofabrik.network_file(
+        area,
+        folder=None if cache_dir is None else Path(cache_dir) / "geofabrik",
+        refresh=refresh,
+        progress=progress,
+        area_label=label,
+    )
+    if found is None:
+        if required:
+            msg = (
+                f"Geofabrik's index has no extract covering {label}: use source='overpass' "
+                "(the Overpass API), or give a network file."
+            )
+            raise NetworkError(msg)
+        logger.info("no Geofabrik extract covers %s: using the Overpass API", label)
+        return None
+    G = load_network(
+        found.path, mode=mode, speeds=speeds, polygon=polygon, buffer_m=buffer_m,
+        simplify=simplify, progress=progress,
+    )  # fmt: skip
+    G.graph["source"] = found.source_text()
+    G.graph["extracts"] = [extract.record() for extract in found.extracts]
+    return G
+
+
 # ---------------------------------------------------------------------------------------------
 # GraphML
 # ---------------------------------------------------------------------------------------------
@@ -924,6 +973,7 @@ def load_network(
     cache_dir: str | Path | None = None,
     simplify: bool = False,
     progress: bool = True,
+    refresh: bool = False,
 ) -> nx.MultiDiGraph:
     """Load a road (``mode="drive"``) or footpath (``mode="walk"``) network.
 
@@ -933,9 +983,13 @@ def load_network(
         A path to an OpenStreetMap extract (``.osm.pbf``) or OSM XML (``.osm``/``.xml``/
         ``.osm.bz2``/``.osm.gz``), both read with pyosmium and built into a graph the way
         :func:`osmnx.graph_from_xml` builds one; or an osmnx GraphML file (``.graphml``; speeds
-        and travel times are added if missing); or the
-        string ``"download"`` to fetch the network of ``polygon`` from OpenStreetMap's
-        Overpass API with :func:`osmnx.graph_from_polygon` (cached on disk).
+        and travel times are added if missing); or ``"download"``: the network of
+        ``polygon`` plus ``buffer_m`` from Geofabrik's OpenStreetMap extracts (the county
+        extracts whose boundaries meet the area, downloaded, checked against their MD5,
+        cached, merged and clipped: :mod:`centrereach.geofabrik`), or from the Overpass API
+        where Geofabrik's index covers no part of the area; ``"geofabrik"`` or ``"overpass"``
+        to ask for one of the two (Overpass through :func:`osmnx.graph_from_polygon`, cached
+        on disk).
     mode
         ``"drive"``: osmnx's drive filter (public drivable roads, no service roads), one-way
         streets respected. ``"walk"``: osmnx's walk filter, every way in both directions.
@@ -961,6 +1015,9 @@ def load_network(
         of merged edges are summed, so routes take the same time).
     progress
         Show a progress bar (stderr).
+    refresh
+        For a Geofabrik download: ask the server now whether the index and the extracts
+        changed (a changed extract is downloaded again), however young the cached copies are.
 
     Returns
     -------
@@ -971,7 +1028,8 @@ def load_network(
         largest weakly connected component is kept. Every edge has ``length`` (m),
         ``speed_kph`` (km/h), ``travel_time`` (s) and ``highway``; driving edges also
         ``speed_limit_kph``. ``G.graph`` has ``mode``, ``speed_model`` (JSON-able dict whose
-        ``"description"`` is the sentence for a report) and ``source``.
+        ``"description"`` is the sentence for a report) and ``source``; from Geofabrik also
+        ``extracts`` (per extract: name, id, URL, data timestamp, MD5, size, path).
 
     Raises
     ------
@@ -1006,7 +1064,15 @@ def load_network(
     if not isinstance(speeds, SpeedModel):
         msg = f"speeds must be a centrereach SpeedModel, got {type(speeds).__name__}"
         raise TypeError(msg)
-    if isinstance(source, str) and source == "download":
+    if isinstance(source, str) and source in _DOWNLOAD_SOURCES:
+        if source != "overpass":
+            G = _from_geofabrik(
+                polygon, mode=mode, speeds=speeds, buffer_m=buffer_m, cache_dir=cache_dir,
+                simplify=simplify, progress=progress, refresh=refresh,
+                required=source == "geofabrik",
+            )  # fmt: skip
+            if G is not None:
+                return G
         with _Stages(progress, f"{mode.value} network", 4) as stages:
             return _download(
                 polygon,

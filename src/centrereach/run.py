@@ -79,6 +79,7 @@ def run_study(
     data_dir: str | os.PathLike[str] | None = None,
     network_files: Mapping[str, str | os.PathLike[str]] | None = None,
     progress: bool = True,
+    refresh: bool = False,
 ) -> StudyResult:
     """Load a study's inputs, compute the travel-time matrices and evaluate every scenario.
 
@@ -93,6 +94,8 @@ def run_study(
         Per mode, a network file to use instead of the study file's ``[network]`` entry.
     progress
         Show progress bars.
+    refresh
+        Ask the server now whether downloaded road extracts changed (``load_network``).
 
     Returns
     -------
@@ -129,7 +132,7 @@ def run_study(
         logger.info("building the %s network", mode)
         override = (network_files or {}).get(mode)
         graph = _network(study, mode, areas=areas, data_dir=folder, override=override,
-                         progress=progress)  # fmt: skip
+                         progress=progress, refresh=refresh)  # fmt: skip
         router = routers[mode] = Router(graph)  # prepared once: snapping and the matrix
         osnap = router.snap(points, max_snap_m=None)
         csnap = router.snap(centres, max_snap_m=None)
@@ -266,6 +269,7 @@ def _network(
     data_dir: Path | None,
     override: str | os.PathLike[str] | None,
     progress: bool,
+    refresh: bool = False,
 ) -> nx.MultiDiGraph:
     """The network for ``mode``: ready, downloaded, or read from a file and clipped."""
     if mode in study.networks:
@@ -274,10 +278,10 @@ def _network(
     speeds = SpeedModel.free_flow() if study.speed_model == "free-flow" else SpeedModel.realistic()
     buffer_m = float(study.network_spec.get("buffer_m", 10_000))
     polygon = areas.geometry.union_all()
-    if source == "download":
+    if source == "download":  # [network] source: geofabrik or overpass (default: either)
         return load_network(
-            "download", mode=mode, polygon=polygon, buffer_m=buffer_m, speeds=speeds,
-            progress=progress,
+            str(study.network_spec.get("source", "download")), mode=mode, polygon=polygon,
+            buffer_m=buffer_m, speeds=speeds, progress=progress, refresh=refresh,
         )  # fmt: skip
     path = (
         Path(source)
@@ -454,6 +458,8 @@ def _provenance(
             "edges": graph.number_of_edges(),
             "speed_model": graph.graph.get("speed_model"),
         }
+        if graph.graph.get("extracts"):  # Geofabrik: name, timestamp and MD5 of each extract
+            networks[mode]["extracts"] = list(graph.graph["extracts"])
         source = Path(str(graph.graph.get("source_path", "")))
         if graph.graph.get("source_path") and source.is_file():
             networks[mode]["path"] = str(source)

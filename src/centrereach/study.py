@@ -73,6 +73,8 @@ STUDY_KEYS: dict[str, dict[str, str]] = {
         "drive": "'download', or an .osm.pbf / .osm / .graphml file",
         "walk": "'download', or an .osm.pbf / .osm / .graphml file",
         "buffer_m": "metres added around the study area when downloading (default 10000)",
+        "source": "where 'download' gets roads: geofabrik or overpass (default: Geofabrik's "
+        "county extracts where its index covers the area, else the Overpass API)",
     },
     "analysis": {
         "modes": "list of modes: drive, walk",
@@ -88,6 +90,7 @@ STUDY_KEYS: dict[str, dict[str, str]] = {
 MODES = tuple(m.value for m in Mode)
 WEIGHTS = ("children", "population", "under5")
 SPEED_MODELS = ("realistic", "free-flow")
+NETWORK_SOURCES = ("geofabrik", "overpass")
 DEFAULT_MAX_SNAP_M = 1_000.0
 
 
@@ -306,6 +309,8 @@ class Study:
         if "file" not in centres_table:
             raise reader.fail("centres", "file", "is required: the path of the centres file")
         network = dict(reader.table("network"))
+        if "source" in network:
+            reader.choice("network", "source", NETWORK_SOURCES, "geofabrik")
         for mode in modes:
             if mode not in network:
                 raise reader.fail(
@@ -403,6 +408,7 @@ class Study:
         data_dir: str | os.PathLike[str] | None = None,
         network_files: Mapping[str, str | os.PathLike[str]] | None = None,
         progress: bool = True,
+        refresh: bool = False,
     ) -> StudyResult:
         """Load the inputs, compute the travel-time matrices and evaluate every scenario.
 
@@ -415,10 +421,14 @@ class Study:
             Per mode, a network file to use instead of the study file's ``[network]`` entry.
         progress
             Show progress bars.
+        refresh
+            Ask the server now whether downloaded road extracts changed (see
+            :func:`centrereach.load_network`), however young the cached copies are.
 
         Returns
         -------
         StudyResult
             The tables and labels; :func:`centrereach.write_outputs` writes them.
         """
-        return run_study(self, data_dir=data_dir, network_files=network_files, progress=progress)
+        return run_study(self, data_dir=data_dir, network_files=network_files,
+                         progress=progress, refresh=refresh)  # fmt: skip
