@@ -518,7 +518,7 @@ def fake_overpass(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[
 def test_download_is_cached(fake_overpass: list[dict[str, Any]], tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = load_network(
-        "download", mode="drive", polygon=AREA, buffer_m=1_000, cache_dir=cache, progress=False
+        "overpass", mode="drive", polygon=AREA, buffer_m=1_000, cache_dir=cache, progress=False
     )
     assert len(fake_overpass) == 1
     call = fake_overpass[0]
@@ -532,7 +532,7 @@ def test_download_is_cached(fake_overpass: list[dict[str, Any]], tmp_path: Path)
     assert [f.name for f in files] == [f"drive-{key}.graphml"]
 
     second = load_network(
-        "download", mode="drive", polygon=AREA, buffer_m=1_000, cache_dir=cache, progress=False
+        "overpass", mode="drive", polygon=AREA, buffer_m=1_000, cache_dir=cache, progress=False
     )
     assert len(fake_overpass) == 1  # served from the cache
     assert sorted(second.edges(keys=True, data=True)) == sorted(first.edges(keys=True, data=True))
@@ -541,13 +541,13 @@ def test_download_is_cached(fake_overpass: list[dict[str, Any]], tmp_path: Path)
 
     # another mode, buffer or speed model is another download
     load_network(
-        "download", mode="walk", polygon=AREA, buffer_m=1_000, cache_dir=cache, progress=False
+        "overpass", mode="walk", polygon=AREA, buffer_m=1_000, cache_dir=cache, progress=False
     )
     load_network(
-        "download", mode="drive", polygon=AREA, buffer_m=2_000, cache_dir=cache, progress=False
+        "overpass", mode="drive", polygon=AREA, buffer_m=2_000, cache_dir=cache, progress=False
     )
     load_network(
-        "download",
+        "overpass",
         mode="drive",
         polygon=AREA,
         buffer_m=1_000,
@@ -566,12 +566,12 @@ def test_damaged_cache_is_downloaded_again(
     cached = tmp_path / f"drive-{key}.graphml"
     cached.write_text("<not graphml")
     G = load_network(
-        "download", mode="drive", polygon=AREA, buffer_m=0, cache_dir=tmp_path, progress=False
+        "overpass", mode="drive", polygon=AREA, buffer_m=0, cache_dir=tmp_path, progress=False
     )
     assert len(fake_overpass) == 1 and G.number_of_edges() > 0
     assert fake_overpass[0]["polygon"].equals(AREA)  # buffer_m=0: the study area itself
     again = load_network(
-        "download", mode="drive", polygon=AREA, buffer_m=0, cache_dir=tmp_path, progress=False
+        "overpass", mode="drive", polygon=AREA, buffer_m=0, cache_dir=tmp_path, progress=False
     )
     assert len(fake_overpass) == 1  # the damaged file was replaced by a good one
     assert again.number_of_edges() == G.number_of_edges()
@@ -610,7 +610,7 @@ def test_no_internet_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setattr(ox, "graph_from_polygon", offline)
     monkeypatch.setattr(network, "_check_overpass_reachable", lambda: None)
     with pytest.raises(NetworkUnavailableError) as info:
-        load_network("download", mode="drive", polygon=AREA, cache_dir=tmp_path, progress=False)
+        load_network("overpass", mode="drive", polygon=AREA, cache_dir=tmp_path, progress=False)
     message = str(info.value)
     assert "derbyshire-latest.osm.pbf" in message
     assert "--network drive=PATH" in message
@@ -631,7 +631,7 @@ def test_unreachable_server_fails_fast(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(ox, "graph_from_polygon", never)
     with pytest.raises(NetworkUnavailableError, match="--network walk=PATH"):
-        load_network("download", mode="walk", polygon=AREA, cache_dir=tmp_path, progress=False)
+        load_network("overpass", mode="walk", polygon=AREA, cache_dir=tmp_path, progress=False)
 
 
 # --------------------------------------------------------------------------------------------
