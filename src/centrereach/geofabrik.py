@@ -463,7 +463,7 @@ def _get_text(session: requests.Session, url: str, *, timeout_s: float, what: st
     try:
         response = session.get(url, timeout=timeout_s)
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise _Offline(_download._describe_failure(exc)[0]) from exc
+        raise _Offline(_unreachable(url, _download._describe_failure(exc)[0])) from exc
     if response.status_code != 200:
         msg = f"could not download {what} from {url}: HTTP {response.status_code} {response.reason}"
         raise DownloadError(msg)
@@ -477,11 +477,24 @@ def _head_size(session: requests.Session, url: str, *, timeout_s: float) -> int 
     try:
         response = session.head(url, timeout=timeout_s, allow_redirects=True)
     except (requests.ConnectionError, requests.Timeout) as exc:
-        raise _Offline(_download._describe_failure(exc)[0]) from exc
+        raise _Offline(_unreachable(url, _download._describe_failure(exc)[0])) from exc
     length = response.headers.get("Content-Length")
     if response.status_code != 200 or length is None or not length.isdigit():
         return None
     return int(length)
+
+
+def _unreachable(url: str, reason: str) -> str:
+    """A short reason why ``url``'s server cannot be reached (the details are in the log)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).netloc or url
+    logger.debug("cannot reach %s: %s", url, reason)
+    if reason.startswith("could not find the server"):
+        return f"could not find the server {host}"
+    if "timeout" in reason:
+        return f"{host} did not answer in time"
+    return f"could not connect to {host}"
 
 
 def _mb(size: int | None) -> str:
@@ -624,7 +637,7 @@ def _load_index(
                 if _is_offline(exc):
                     raise NetworkUnavailableError(
                         _offline_message(
-                            str(exc.__cause__ or exc),
+                            _unreachable(url, str(exc.__cause__ or exc)),
                             missing=[url],
                             folder=folder,
                             index_only=True,
