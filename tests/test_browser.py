@@ -1,8 +1,11 @@
 """The maps and the report in a real browser: headless Chromium driven by Selenium.
 
-Each file is opened from disk, as a planner would open it. The maps are the *offline* builds
-(Leaflet inlined, no basemap), so with no internet there are no tile requests to fail: any
-message at level SEVERE in the browser console is a failure, with no filtering. For each map
+Each file is opened from disk, as a planner would open it, in a browser with **no internet**:
+Chromium resolves no host name at all (``--host-resolver-rules``), so nothing leaves the
+machine. The maps are the default builds (Leaflet inlined from its npm tarball, an OpenStreetMap
+basemap that needs internet): the only messages allowed at level SEVERE in the console are the
+basemap tiles that fail to load, and the map must then say "No basemap: area outlines only";
+anything else (a JavaScript error, another failed resource) is a failure. For each map
 the test counts the area polygons Leaflet draws for every layer (clicking each radio button of
 the layer control), hovers an area for its tooltip, clicks a centre for its popup, and saves a
 screenshot (into a temporary folder, or the folder given by ``pytest --artifacts DIR``). The
@@ -34,7 +37,11 @@ FLAGS = (
     "--disable-sync",
     "--disable-dev-shm-usage",
     "--window-size=1400,1000",
+    # no internet: every host name fails to resolve, in Chromium, without asking any DNS server
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 )
+#: Tile servers whose failed requests are expected with no internet (the basemap).
+TILE_HOSTS = ("tile.openstreetmap.org",)
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +80,13 @@ def assets(unavailable):
 @pytest.fixture(scope="module")
 def synthetic_outputs(assets, synthetic_result, tmp_path_factory):
     folder = tmp_path_factory.mktemp("synthetic")
-    return synthetic_result, report.write_report_and_maps(synthetic_result, folder, offline=True)
+    return synthetic_result, report.write_report_and_maps(synthetic_result, folder)
 
 
 @pytest.fixture(scope="module")
 def rutland_outputs(assets, rutland_result, tmp_path_factory):
     folder = tmp_path_factory.mktemp("rutland")
-    return rutland_result, report.write_report_and_maps(rutland_result, folder, offline=True)
+    return rutland_result, report.write_report_and_maps(rutland_result, folder)
 
 
 def _open(driver, path: Path) -> None:
@@ -88,7 +95,17 @@ def _open(driver, path: Path) -> None:
 
 
 def _severe(driver) -> list[str]:
-    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    """SEVERE console messages, except the basemap tiles that cannot load with no internet."""
+    return [
+        e["message"]
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE"
+        and not (
+            e.get("source") == "network"
+            and any(host in e["message"] for host in TILE_HOSTS)
+            and "ERR_NAME_NOT_RESOLVED" in e["message"]
+        )
+    ]
 
 
 def _screenshot(driver, path: Path) -> Path:
@@ -163,6 +180,13 @@ def _check_map(driver, path: Path, *, result, scenario: str, shot: Path) -> None
     )
     assert "Nearest centre for" in popup, popup
     driver.execute_script("window.centrereach.maps[0].map.closePopup();")
+    # no internet: the basemap did not load, and the map says so
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return window.centrereach.maps[0].basemap") == "failed"
+    )
+    sources = driver.find_element(By.CSS_SELECTOR, ".cr-basemap").text
+    assert sources == maps.NO_BASEMAP_OFFLINE
+    assert "leaflet.js" not in " ".join(_severe(driver))  # Leaflet came from the file itself
     assert _severe(driver) == []
     assert _screenshot(driver, shot).stat().st_size > 10_000
 
@@ -218,3 +242,34 @@ def test_synthetic_outputs_in_chromium(driver, synthetic_outputs, artifacts_dir)
 @pytest.mark.slow
 def test_rutland_outputs_in_chromium(driver, rutland_outputs, artifacts_dir):
     _check_outputs(driver, rutland_outputs, which="rutland", artifacts=artifacts_dir)
+
+
+@pytest.mark.slow
+def test_chesterfield_maps_of_a_default_run_open_with_no_internet(
+    driver, assets, chesterfield_run, chesterfield_result, artifacts_dir
+):
+    """``centrereach run studies/chesterfield-2024.toml`` with no options: every map it wrote
+    opens in Chromium with no internet and no JavaScript error, and so does the report."""
+    folder, _ = chesterfield_run
+    written = [*sorted((folder / "maps").glob("*.html")), folder / "report.html"]
+    assert len(written) == len(chesterfield_result.scenarios) * 2 + 1
+    for path in written[:-1]:
+        html = path.read_text(encoding="utf-8")
+        assert "cdn.jsdelivr" not in html and "Leaflet 1.9.3" in html  # self-contained
+    _check_outputs(driver, (chesterfield_result, written), which="chesterfield",
+                   artifacts=artifacts_dir)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_cdn_map_with_no_internet_says_so_instead_of_a_blank_page(
+    driver, synthetic_result, tmp_path
+):
+    from selenium.webdriver.common.by import By
+
+    path = tmp_path / "cdn.html"
+    maps.save_map(synthetic_result.explore("close-two", "walk", cdn=True), path)
+    _open(driver, path)
+    notice = driver.find_elements(By.CSS_SELECTOR, ".cr-no-leaflet")
+    assert len(notice) == 1 and notice[0].text == maps.NO_LEAFLET
+    errors = " ".join(e["message"] for e in driver.get_log("browser"))
+    assert "L is not defined" in errors  # what a blank page used to be, now explained

@@ -3,9 +3,10 @@
 The files in ``tests/data/golden/<study>/`` were written by ``centrereach run``: Rutland's at
 commit b70e03f (before the architecture rework), Chesterfield's again when the centres file
 placed Holme Hall and Birdholme at their buildings (issue 14; the 2024 decision's walking mean
-for children in the 10% most deprived areas went from 14.3 -> 31.0 min to 9.2 -> 24.7 min). A change to any number, a row or a column must update them on
-purpose (re-run the study and copy the CSVs over), never by accident. Values are compared at the
-precision the CSVs carry (3 decimals; 4 for equity).
+for children in the 10% most deprived areas went from 14.3 -> 31.0 min to 9.2 -> 24.7 min). A
+change to any number, a row or a column must update them on purpose (re-run the study and copy
+the CSVs over), never by accident. Values are compared at the precision the CSVs carry (3
+decimals; 4 for equity).
 """
 
 from __future__ import annotations

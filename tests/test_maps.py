@@ -1,9 +1,10 @@
-"""Maps: layers, legends, tooltips, markers, attribution, size, offline inlining.
+"""Maps: layers, legends, tooltips, markers, attribution, size, self-contained by default.
 
 What a map shows is checked on its model (:func:`centrereach.maps.map_model`: layers, legend
 rows with their units, tooltips, markers, sources, notes), and a few render tests check that the
 folium page carries it (the area data written once, four layers drawing it, the basemap credit,
-offline inlining). ``test_browser.py`` checks the same files in a real browser.
+Leaflet inlined from its verified npm tarball, or linked with ``cdn=True``). ``test_browser.py``
+checks the same files in a real browser.
 """
 
 from __future__ import annotations
@@ -43,13 +44,13 @@ def real_like():
 
 @pytest.fixture(scope="module")
 def assets_dir() -> Path:
-    """Leaflet's npm package for offline maps (fetched with npm once; skipped if impossible)."""
+    """Leaflet's npm tarball for self-contained maps (downloaded once; skipped if impossible)."""
     try:
         return maps.fetch_offline_assets()
     except DataNotFoundError as exc:
         if CI:
-            pytest.fail(f"offline map assets unavailable under CI: {exc}")
-        pytest.skip(f"offline map assets unavailable: {exc}")
+            pytest.fail(f"map assets (Leaflet from the npm registry) unavailable under CI: {exc}")
+        pytest.skip(f"map assets unavailable: {exc}")
 
 
 def model(result, scenario: str, mode: str) -> maps.MapModel:
@@ -271,32 +272,83 @@ def test_save_map_is_atomic_and_readable(result, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.html"]
 
 
-def test_offline_map_inlines_everything(result, assets_dir, tmp_path):
-    fmap = result.explore("close-two", "walk", offline=True)
+def test_maps_are_self_contained_by_default(result, assets_dir, tmp_path):
+    fmap = result.explore("close-two", "walk")
     html = page(fmap)
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+stylesheet", html)
     assert "Leaflet 1.9.3" in html  # the library's own banner, inlined
     assert ".leaflet-pane" in html  # its stylesheet
-    assert "tile.openstreetmap.org" not in html and "L.tileLayer" not in html
-    assert "No basemap: area outlines only." in html
+    assert "data:image/png;base64," in html  # the stylesheet's images, inlined too
+    # the basemap is there for who has internet; the page says when it does not load
+    assert "L.tileLayer" in html and "Basemap: see the credit at the bottom right." in html
+    assert maps.NO_BASEMAP_OFFLINE in html and '"tileerror"' in html
     assert len(area_data(html)["features"]) == len(result.areas)
     # the notebook display is the same self-contained page
     assert "cdn.jsdelivr" not in fmap._repr_html_()
+    no_tiles = page(result.explore("close-two", "walk", tiles=None))
+    assert "L.tileLayer" not in no_tiles and "No basemap: area outlines only." in no_tiles
 
 
-def test_offline_without_assets_says_how_to_get_them(result, tmp_path):
+def test_cdn_map_links_leaflet_and_says_so_without_it(result):
+    html = page(result.explore("close-two", "walk", cdn=True))
+    assert re.search(
+        r'<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js">', html
+    )
+    assert "Leaflet 1.9.3" not in html
+    assert "typeof L === 'undefined'" in html and "This map needs the internet" in html
+
+
+def _leaflet_tarball(assets_dir: Path) -> Path:
+    return assets_dir / "leaflet-1.9.3.tgz"
+
+
+def test_a_damaged_leaflet_in_the_cache_is_never_inlined(result, assets_dir, tmp_path):
+    """A truncated leaflet tarball (issue 11): detected on use, downloaded again or refused."""
+    import warnings
+
+    from centrereach.errors import MapAssetsWarning
+
+    good = _leaflet_tarball(assets_dir).read_bytes()
+    damaged = tmp_path / "assets"
+    damaged.mkdir()
+    _leaflet_tarball(damaged).write_bytes(good[: len(good) // 2])
+    # no download allowed: the map links Leaflet instead, loudly, and says how to get it
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        html = page(result.explore("close-two", "walk", assets_dir=damaged, fetch_assets=False))
+    [warning] = [w for w in caught if issubclass(w.category, MapAssetsWarning)]
+    text = str(warning.message)
+    assert "is damaged" in text and "registry.npmjs.org/leaflet/-/leaflet-1.9.3.tgz" in text
+    assert str(damaged) in text and "--cdn" in text
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.3" in html and "This map needs the internet" in html
+    # with the registry at hand, the damaged file is replaced by a verified one
+    html = page(result.explore("close-two", "walk", assets_dir=damaged))
+    assert "Leaflet 1.9.3" in html and "cdn.jsdelivr" not in html
+    assert _leaflet_tarball(damaged).read_bytes() == good
+
+
+def test_without_assets_or_registry_the_message_says_how_to_get_them(tmp_path):
     with pytest.raises(DataNotFoundError) as info:
-        result.explore(
-            "close-two",
-            "drive",
-            offline=True,
-            assets_dir=tmp_path / "empty",
-            fetch_assets=False,
-        )
+        maps.fetch_offline_assets(directory=tmp_path / "empty", registry="http://127.0.0.1:9")
     message = str(info.value)
-    assert "npm pack leaflet@1.9.3" in message and "tar -xzf leaflet-1.9.3.tgz" in message
-    assert "CENTREREACH_ASSETS_DIR" in message
+    assert "http://127.0.0.1:9/leaflet/-/leaflet-1.9.3.tgz" in message
+    assert f"put it in {tmp_path / 'empty'} as leaflet-1.9.3.tgz" in message
+    assert "sha512-iB2cR9vAkDOu5l3HAay2obcUHZ7xwUBBjph8" in message  # the integrity to check
+    assert "CENTREREACH_ASSETS_DIR" in message and "--cdn" in message
+    assert not (tmp_path / "empty").exists() or not any((tmp_path / "empty").iterdir())
+
+
+def test_the_recorded_integrity_is_the_registrys(assets_dir):
+    """The tarball in the cache matches the integrity recorded in the code (sha512)."""
+    import base64
+    import hashlib
+
+    from centrereach import _assets
+
+    data = _leaflet_tarball(assets_dir).read_bytes()
+    digest = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+    assert digest == _assets._INTEGRITY["leaflet@1.9.3"]
 
 
 @pytest.mark.slow
@@ -339,16 +391,16 @@ def test_derbyshire_map_stays_small(shared_data, project_root, tmp_path):
         title="Derbyshire (random minutes, for the size test)",
         status_column="status_2024",
     )
-    for offline in (False, True):
-        if offline:
+    for cdn in (True, False):
+        if not cdn:
             try:
                 maps.fetch_offline_assets()
             except DataNotFoundError:
                 if CI:
                     raise
                 continue
-        fmap = result.explore("decision-2024", "drive", offline=offline)
-        path = maps.save_map(fmap, tmp_path / f"derbyshire-{offline}.html")
+        fmap = result.explore("decision-2024", "drive", cdn=cdn)
+        path = maps.save_map(fmap, tmp_path / f"derbyshire-{cdn}.html")
         size = path.stat().st_size
         assert size < 3_000_000, f"{size:,} bytes"
         html = path.read_text(encoding="utf-8")

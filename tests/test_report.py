@@ -213,18 +213,16 @@ def test_templates_use_strict_undefined() -> None:
         render("report/report.html.j2", study={"title": "t"})
 
 
-@pytest.mark.parametrize("variant", ["plain", "links", "offline", "optimised", "evil"])
+@pytest.mark.parametrize("variant", ["plain", "links", "cdn", "optimised", "evil"])
 def test_every_template_renders(variant: str, result, optimised, evil) -> None:
     """Every section and branch renders under StrictUndefined (an unknown name would raise)."""
     if variant == "optimised":
         page = report.build_report(optimised.result)
         assert "Which centres to keep" in page
     elif variant == "evil":
-        page = report.build_report(evil, offline=True, map_links=True)
+        page = report.build_report(evil, cdn=True, map_links=True)
     else:
-        page = report.build_report(
-            result, map_links=variant != "plain", offline=variant == "offline"
-        )
+        page = report.build_report(result, map_links=variant != "plain", cdn=variant == "cdn")
     for heading in ("At a glance", "Where the deprived areas are", "Fairness measures",
                     "Method notes", "Data sources and licences"):  # fmt: skip
         assert f"<h2>{heading}</h2>" in page
@@ -255,7 +253,12 @@ def test_write_report_and_maps_names_and_links(result: StudyResult, tmp_path: Pa
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
     for name in names[:-1]:
         assert f'href="{name}"' in text
-    assert "needs internet for Leaflet and the basemap" in text
+    # the maps are self-contained by default, and the report says so
+    assert "opens with no internet; the basemap behind the areas needs internet" in text
+    assert "cdn.jsdelivr.net" not in (tmp_path / names[0]).read_text(encoding="utf-8")
+    cdn = report.write_report_and_maps(result, tmp_path / "cdn", cdn=True)
+    assert "needs internet for Leaflet and the basemap" in cdn[-1].read_text(encoding="utf-8")
+    assert "cdn.jsdelivr.net/npm/leaflet@" in cdn[0].read_text(encoding="utf-8")
 
 
 def test_write_outputs_writes_report_and_maps(result: StudyResult, tmp_path: Path) -> None:

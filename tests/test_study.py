@@ -198,8 +198,8 @@ def test_interrupted_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     target = tmp_path / "out"
     original = outputs.write_report_and_maps
 
-    def crash(result: object, folder: Path, *, offline: bool = False) -> list[Path]:
-        original(result, folder, offline=offline)
+    def crash(result: object, folder: Path, *, cdn: bool = False) -> list[Path]:
+        original(result, folder, cdn=cdn)
         raise KeyboardInterrupt  # interrupted after writing every file
 
     monkeypatch.setattr(outputs, "write_report_and_maps", crash)

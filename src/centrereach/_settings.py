@@ -8,7 +8,7 @@ given, and the default only when neither is. Nothing is read or created at impor
 - ``CENTREREACH_CACHE_DIR``: the one cache root (:func:`cache_dir`). Default: the platform's
   user cache folder for centrereach: ``~/.cache/centrereach`` on Linux,
   ``~/Library/Caches/centrereach`` on macOS, ``%LOCALAPPDATA%\\centrereach\\Cache`` on Windows.
-- ``CENTREREACH_ASSETS_DIR``: the folder of the npm packages inlined into offline maps
+- ``CENTREREACH_ASSETS_DIR``: the folder of the npm tarballs (Leaflet) inlined into maps
   (:func:`assets_dir`). Default: ``web-assets`` in the cache root.
 - ``CENTREREACH_MIRROR``: a mirror of a data folder, ``http(s)://host[:port][/prefix]``
   (:func:`mirror_url`).
@@ -62,7 +62,7 @@ CACHE_DIR_ENV: Final = "CENTREREACH_CACHE_DIR"
 """Environment variable overriding the cache root (datasets, networks, web assets)."""
 
 ASSETS_DIR_ENV: Final = "CENTREREACH_ASSETS_DIR"
-"""Environment variable naming the folder of unpacked npm packages for offline maps."""
+"""Environment variable naming the folder of the npm tarballs inlined into maps."""
 
 MIRROR_ENV: Final = "CENTREREACH_MIRROR"
 """Environment variable naming a mirror (``http(s)://host[:port][/prefix]``) of a data folder."""
@@ -103,7 +103,7 @@ def cache_dir(kind: str | None = None) -> Path:
     kind : {None, "datasets", "networks", "assets"}
         None or ``"datasets"``: the root itself (downloaded datasets, at their
         ``Dataset.local_name`` or ``official_name``); ``"networks"``: downloaded road networks;
-        ``"assets"``: npm packages for offline maps (see :data:`CACHE_KINDS`).
+        ``"assets"``: npm tarballs for self-contained maps (see :data:`CACHE_KINDS`).
 
     Returns
     -------
@@ -139,7 +139,7 @@ def cache_dir(kind: str | None = None) -> Path:
 
 
 def assets_dir() -> Path:
-    """Return the folder that holds the unpacked npm packages inlined into offline maps.
+    """Return the folder that holds the npm tarballs (Leaflet) inlined into self-contained maps.
 
     ``CENTREREACH_ASSETS_DIR`` when set, else ``cache_dir("assets")`` (``web-assets`` in the
     cache root).

@@ -113,7 +113,7 @@ def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("study_file", type=click.Path(dir_okay=False))
 @_study_options
 @click.option(
-    "--offline", is_flag=True, help="Inline Leaflet into every map so it opens with no internet."
+    "--cdn", is_flag=True, help="Link Leaflet from the internet: smaller maps that need it."
 )
 @click.option("--quiet", is_flag=True, help="Only the summary.")
 @click.option("--refresh", is_flag=True, help="Check downloaded road extracts for updates now.")
@@ -124,7 +124,7 @@ def run(
     network: tuple[str, ...],
     no_maps: bool,
     debug: bool,
-    offline: bool,
+    cdn: bool,
     quiet: bool,
     refresh: bool,
 ) -> None:
@@ -136,7 +136,7 @@ def run(
         result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet,
                            refresh=refresh)  # fmt: skip
         folder = Path(out or study.output or Path("output") / study.name)
-        written = write_outputs(result, folder, maps=not no_maps, offline=offline)
+        written = write_outputs(result, folder, maps=not no_maps, cdn=cdn)
     click.echo("")
     click.echo(result.console_summary())
     click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")

@@ -27,6 +27,7 @@ __all__ = [
     "EmptyFileError",
     "EncodingError",
     "InvalidCoordinateError",
+    "MapAssetsWarning",
     "MissingColumnError",
     "NetworkError",
     "NetworkUnavailableError",
@@ -315,7 +316,8 @@ class CentrereachWarning(UserWarning):
     Examples
     --------
     >>> sorted(cls.__name__ for cls in CentrereachWarning.__subclasses__())
-    ['CoverageWarning', 'OutsideStudyAreaWarning', 'SnapWarning', 'UnreachableWarning']
+    ['CoverageWarning', 'MapAssetsWarning', 'OutsideStudyAreaWarning', 'SnapWarning',
+     'UnreachableWarning']
     """
 
 
@@ -372,6 +374,24 @@ class UnreachableWarning(CentrereachWarning):
     ...     nearest = nearest_centre(matrix)
     >>> nearest["time_min"].tolist(), str(caught[0].message)
     ([inf], '1 of 1 origins reach no open centre (time inf): E01019558')
+    """
+
+
+class MapAssetsWarning(CentrereachWarning):
+    """Maps could not be made self-contained: they link Leaflet from the internet instead.
+
+    Raised when Leaflet's npm tarball is neither in the cache (intact) nor downloadable. The
+    message says which file to download and where to put it.
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> from centrereach.maps import leaflet_assets
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = leaflet_assets(assets_dir=tempfile.mkdtemp(), fetch=False)
+    >>> "registry.npmjs.org/leaflet/-/leaflet-1.9.3.tgz" in str(caught[0].message)
+    True
     """
 
 

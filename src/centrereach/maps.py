@@ -23,8 +23,13 @@ National Grid, :data:`SIMPLIFY_M` metres, coordinates rounded to 5 decimals, abo
 written once per map, however many layers draw it, so a map of Derbyshire's 499 areas is a few
 hundred kilobytes.
 
-``offline=True`` inlines Leaflet (from its npm package, see :mod:`centrereach._assets`) and
-drops the basemap tiles, so the file opens with no internet.
+Every map is self-contained by default: Leaflet's JavaScript and CSS are inlined (from its npm
+tarball, verified on every use: see :mod:`centrereach._assets`), so the file opens with no
+internet. ``cdn=True`` links Leaflet from a CDN instead (a smaller file that needs internet);
+so does a map built where Leaflet cannot be had, with a loud :class:`MapAssetsWarning`, and
+the page then says in words that it needs internet rather than staying blank. The basemap
+tiles always need internet: where they do not load, the map says "No basemap: area outlines
+only".
 
 folium is imported inside the functions that need it; the palettes and tables here are also
 used by :mod:`centrereach.report` for its static maps.
@@ -81,6 +86,7 @@ __all__ = [
     "imd_bins",
     "impact_map",
     "layer_names",
+    "leaflet_assets",
     "map_filename",
     "map_model",
     "save_map",
@@ -809,11 +815,28 @@ def _inline_figure_class() -> type:
     return InlineFigure
 
 
-def fetch_offline_assets(*, directory: str | os.PathLike[str] | None = None) -> Path:
-    """Fetch what offline maps inline (Leaflet, from the npm registry with ``npm pack``).
+def fetch_offline_assets(
+    *,
+    directory: str | os.PathLike[str] | None = None,
+    registry: str | None = None,
+    progress: bool = False,
+) -> Path:
+    """Fetch what self-contained maps inline: Leaflet's npm tarball, checked, into the cache.
 
-    Run once on a machine with internet; offline maps then build with none. The files go to
-    ``CENTREREACH_ASSETS_DIR`` or the user cache folder (``directory`` overrides).
+    The tarball of the Leaflet version folium's maps load comes from the npm registry with
+    pooch and must match the registry's integrity hash; no Node.js is needed. Maps fetch it
+    themselves when they need it; call this once on a machine with internet to build maps
+    later with none (or copy the assets folder). The file goes to ``CENTREREACH_ASSETS_DIR`` or
+    the user cache folder (``directory`` overrides).
+
+    Parameters
+    ----------
+    directory
+        The assets folder (default: ``web-assets`` in the cache root).
+    registry
+        The npm registry (default ``https://registry.npmjs.org``).
+    progress
+        Show a progress bar.
 
     Returns
     -------
@@ -823,32 +846,124 @@ def fetch_offline_assets(*, directory: str | os.PathLike[str] | None = None) -> 
     Raises
     ------
     centrereach.errors.DataNotFoundError
-        ``npm`` is missing or fails (no internet); the message gives the commands to run by hand.
+        The download failed (no internet?); the message names the file to download by hand and
+        where to put it.
 
     Examples
     --------
-    Packages already in the folder are kept, so a second call (or a folder copied from a
-    machine that fetched them) needs no internet:
-
-    >>> import pathlib, tempfile, folium
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> import tempfile, folium
     >>> leaflet = dict(folium.Map.default_js)["leaflet"].split("/npm/")[1].split("/")[0]
     >>> leaflet  # the version folium's maps load
     'leaflet@...'
-    >>> (folder / leaflet / "package").mkdir(parents=True)  # as `npm pack` unpacked it
-    >>> _ = (folder / leaflet / "package" / "package.json").write_text("{}")
-    >>> fetch_offline_assets(directory=folder) == folder
-    True
+    >>> try:  # no registry here: the message says what to download and where
+    ...     fetch_offline_assets(directory=tempfile.mkdtemp(), registry="http://127.0.0.1:9")
+    ... except Exception as exc:
+    ...     print(type(exc).__name__, "leaflet-1.9.3.tgz" in str(exc))
+    DataNotFoundError True
     """
     from centrereach import _assets
 
     folder = Path(directory) if directory is not None else None
+    return _assets.fetch_packages(
+        _leaflet_specs(), directory=folder, registry=registry, progress=progress
+    )
+
+
+def _leaflet_specs() -> list[str]:
+    from centrereach import _assets
+
     specs = []
     for url in _offline_urls():
         source = _assets.npm_source(url)
         if source is not None:
             specs.append(f"{source[0]}@{source[1]}")
-    return _assets.fetch_packages(specs, directory=folder)
+    return list(dict.fromkeys(specs))
+
+
+def leaflet_assets(
+    *,
+    assets_dir: str | os.PathLike[str] | None = None,
+    fetch: bool = True,
+    warn: bool = True,
+) -> dict[str, str] | None:
+    """Leaflet's JavaScript and CSS for a self-contained map, or None (with a warning).
+
+    Read from the verified npm tarball in the assets folder, downloaded first when missing or
+    damaged (``fetch``). When that is impossible (no internet and no good copy), the maps must
+    link Leaflet from a CDN: this says so loudly with a :class:`MapAssetsWarning` (``warn``)
+    that also says how to get the file, and returns None.
+
+    Parameters
+    ----------
+    assets_dir
+        The assets folder (default ``CENTREREACH_ASSETS_DIR`` or the user cache).
+    fetch
+        Download a missing or damaged tarball from the npm registry.
+    warn
+        Warn when Leaflet cannot be had.
+
+    Returns
+    -------
+    dict or None
+        CDN URL -> file text (``leaflet.js``, ``leaflet.css`` with its images inlined).
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     got = leaflet_assets(assets_dir=tempfile.mkdtemp(), fetch=False)
+    >>> got is None, caught[0].category.__name__
+    (True, 'MapAssetsWarning')
+    """
+    import warnings
+
+    from centrereach import _assets
+    from centrereach.errors import DataNotFoundError, MapAssetsWarning
+
+    try:
+        return _assets.load_assets(
+            _offline_urls(),
+            directory=Path(assets_dir) if assets_dir is not None else None,
+            fetch=fetch,
+        )
+    except DataNotFoundError as exc:
+        if warn:
+            msg = (
+                f"the maps cannot be made self-contained: {exc} They link Leaflet from the "
+                "internet instead, and show only a message where there is none."
+            )
+            warnings.warn(msg, MapAssetsWarning, stacklevel=2)
+        return None
+
+
+#: What a map's sources box says where its basemap tiles do not load (no internet).
+NO_BASEMAP_OFFLINE = "No basemap: area outlines only (the basemap needs internet)."
+
+#: What a CDN-linked map shows, in place of a blank page, where Leaflet did not load.
+NO_LEAFLET = (
+    "This map needs the internet: it links its map library (Leaflet) from a content-delivery "
+    "network, which did not load. Open it with internet access, or build the maps again with "
+    "centrereach without --cdn on a machine that can fetch Leaflet once; they then open "
+    "anywhere."
+)
+
+
+def _no_leaflet_notice() -> Any:
+    """A script that puts :data:`NO_LEAFLET` on the page when Leaflet did not load."""
+    from branca.element import Element
+
+    from centrereach._templates import script_json
+
+    return Element(
+        "<script>if (typeof L === 'undefined') {"
+        "var d = document.createElement('div'); d.className = 'cr-no-leaflet';"
+        "d.setAttribute('role', 'alert');"
+        "d.style.cssText = 'margin:16px;padding:12px 16px;border:2px solid #b2182b;"
+        "background:#fff5f0;font:16px/1.4 sans-serif;color:#222;max-width:46em';"
+        f"d.textContent = {script_json(NO_LEAFLET)};"
+        "document.body.insertBefore(d, document.body.firstChild);}</script>"
+    )
 
 
 def _offline_urls() -> list[str]:
@@ -865,7 +980,7 @@ def impact_map(
     *,
     labels: MapLabels,
     m: folium.Map | None = None,
-    offline: bool = False,
+    cdn: bool = False,
     tiles: str | None = "auto",
     simplify_m: float = SIMPLIFY_M,
     shapes: gpd.GeoSeries | None = None,
@@ -883,32 +998,29 @@ def impact_map(
         What to draw (see :func:`map_model`).
     m
         An existing :class:`folium.Map` to draw onto; the layers, legend and boxes are added
-        to it, and its layer control is left to you. ``offline`` does not apply then.
-    offline
-        Inline Leaflet's JavaScript and CSS so the file opens with no internet; the basemap is
-        then left out (unless ``tiles`` names one) and areas are drawn with their outlines.
+        to it, and its layer control is left to you. ``cdn`` does not apply then.
+    cdn
+        False (default): inline Leaflet's JavaScript and CSS, so the file opens with no
+        internet (about 190 kB more). True: link them from a CDN (the page then needs
+        internet). Where Leaflet cannot be had for inlining, the map links it with a
+        :class:`~centrereach.errors.MapAssetsWarning`.
     tiles
-        A folium tile name or URL; ``"auto"`` = ``"OpenStreetMap"`` online and none offline;
-        ``None`` = none. OpenStreetMap's servers may refuse tiles to a page opened from a file
+        A folium tile name or URL; ``"auto"`` = ``"OpenStreetMap"``; ``None`` = none. Tiles
+        need internet: where they do not load, the sources box says "No basemap: area
+        outlines only". OpenStreetMap's servers may refuse tiles to a page opened from a file
         (it sends no Referer); the areas, legend and tooltips read without them.
     simplify_m
         Display simplification tolerance (metres); see :func:`display_shapes`.
     shapes
         Ready display shapes (from :func:`display_shapes`) to reuse across maps.
     assets_dir, fetch_assets
-        Where offline assets are (default ``CENTREREACH_ASSETS_DIR`` or the user cache), and
-        whether to fetch missing ones with ``npm pack``.
+        Where Leaflet's npm tarball is (default ``CENTREREACH_ASSETS_DIR`` or the user cache),
+        and whether to download it from the npm registry when missing or damaged.
 
     Returns
     -------
     folium.Map
         ``.save(path)`` (or :func:`save_map`) writes the HTML.
-
-    Raises
-    ------
-    centrereach.errors.DataNotFoundError
-        ``offline=True`` and Leaflet's files are neither cached nor fetchable (the message
-        gives the commands that get them).
 
     Examples
     --------
@@ -924,17 +1036,12 @@ def impact_map(
 
     from centrereach._templates import environment, script_json
 
-    assets: dict[str, str] = {}
-    if offline and m is None:
-        from centrereach import _assets
-
-        assets = _assets.load_assets(
-            _offline_urls(),
-            directory=Path(assets_dir) if assets_dir is not None else None,
-            fetch=fetch_assets,
-        )
+    assets: dict[str, str] | None = None
+    if not cdn and m is None:
+        assets = leaflet_assets(assets_dir=assets_dir, fetch=fetch_assets)
+        cdn = assets is None
     if tiles == "auto":
-        tiles = None if offline else _DEFAULT_TILES
+        tiles = _DEFAULT_TILES
     model = map_model(areas, centres, labels=labels, tiles=tiles, shapes=shapes,
                       simplify_m=simplify_m)  # fmt: skip
     fmap = m
@@ -948,16 +1055,19 @@ def impact_map(
             prefer_canvas=False,
             zoom_snap=0.25,
         )
-        if offline:
+        if assets is not None:
             js, css = _offline_urls()
             fmap.default_js = [("leaflet", js)]
             fmap.default_css = [("leaflet_css", css)]
             _inline_figure_class()(assets, title=model.title).add_child(fmap)
         else:
-            setattr(fmap.get_root(), "title", model.title)  # noqa: B010 - branca Figure's title
+            figure = fmap.get_root()
+            setattr(figure, "title", model.title)  # noqa: B010 - branca Figure's title
+            figure.html.add_child(_no_leaflet_notice())  # type: ignore[attr-defined]
     fmap.add_child(_macro("style"))
+    basemap = None
     if tiles:
-        folium.TileLayer(
+        basemap = folium.TileLayer(
             tiles,
             name="Basemap",
             overlay=True,
@@ -965,7 +1075,8 @@ def impact_map(
             # OpenStreetMap's tile servers require a Referer (sent when the page is served
             # over HTTP; a page opened from a file sends none).
             referrer_policy="strict-origin-when-cross-origin",
-        ).add_to(fmap)
+        )
+        basemap.add_to(fmap)
     data = _macro("data", _name="AreaData", data_json=script_json(model.features))
     fmap.add_child(data)
     layer_vars: dict[str, str] = {}
@@ -1002,6 +1113,8 @@ def impact_map(
             default=model.default_layer,
             centres_name=centre_layer.get_name(),
             bounds_json=script_json(model.bounds),
+            tiles_name=basemap.get_name() if basemap is not None else "",
+            no_basemap=NO_BASEMAP_OFFLINE,
         )
     )
     return fmap

@@ -44,7 +44,7 @@ def write_outputs(
     folder: str | os.PathLike[str],
     *,
     maps: bool = True,
-    offline: bool = False,
+    cdn: bool = False,
 ) -> Path:
     """Write every output of ``result`` into ``folder`` atomically and return its path.
 
@@ -56,8 +56,9 @@ def write_outputs(
         The output folder; a previous run's outputs there are replaced as a whole.
     maps
         Also write the interactive maps and ``report.html``.
-    offline
-        Build self-contained maps (Leaflet inlined, no basemap) that open with no internet.
+    cdn
+        Link Leaflet from a CDN (small maps that need internet) instead of inlining it; by
+        default every map opens with no internet.
 
     Returns
     -------
@@ -79,7 +80,7 @@ def write_outputs(
     try:
         write_tables(result, tmp)
         if maps:
-            write_report_and_maps(result, tmp, offline=offline)
+            write_report_and_maps(result, tmp, cdn=cdn)
         backup = None
         if target.exists():
             backup = target.with_name(f".{target.name}.old-{os.getpid()}")

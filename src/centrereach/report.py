@@ -61,6 +61,7 @@ from centrereach.maps import (
     fmt_min,
     imd_bins,
     impact_map,
+    leaflet_assets,
     map_filename,
     save_map,
 )
@@ -798,7 +799,7 @@ def _sources(result: StudyResult) -> dict[str, Any]:
 
 
 def report_content(
-    result: StudyResult, *, offline: bool = False, map_links: bool = False
+    result: StudyResult, *, cdn: bool = False, map_links: bool = False
 ) -> dict[str, Any]:
     """What the scrutiny report of ``result`` says: the context of its template.
 
@@ -810,7 +811,7 @@ def report_content(
     ----------
     result
         A study result (:meth:`centrereach.Study.run`).
-    offline, map_links
+    cdn, map_links
         As for :func:`build_report`.
 
     Returns
@@ -873,7 +874,7 @@ def report_content(
         "singular": WEIGHT_SINGULAR.get(result.weight, "person"),
         "thresholds": tuple(f"{t:g}" for t in result.thresholds_min),
         "modes": tuple(mode_words(m) for m in result.modes),
-        "offline": offline,
+        "cdn": cdn,
     }
     links = [(f"maps/{map_filename(BASELINE, m)}", mode_words(m)) for m in result.modes]
     return {
@@ -891,16 +892,16 @@ def report_content(
     }
 
 
-def build_report(result: StudyResult, *, offline: bool = False, map_links: bool = False) -> str:
+def build_report(result: StudyResult, *, cdn: bool = False, map_links: bool = False) -> str:
     """The scrutiny report of a study result as one self-contained HTML page.
 
     Parameters
     ----------
     result
         A study result (:meth:`centrereach.Study.run`).
-    offline
-        Whether the linked interactive maps are offline builds (only changes what the report
-        says about them; the report itself never needs the internet).
+    cdn
+        Whether the linked interactive maps link Leaflet from a CDN (only changes what the
+        report says about them; the report itself never needs the internet).
     map_links
         Link each scenario and mode to ``maps/<scenario>_<mode>.html`` (as
         :func:`write_report_and_maps` writes them beside the report).
@@ -918,9 +919,7 @@ def build_report(result: StudyResult, *, offline: bool = False, map_links: bool 
     (True, True)
     """
     return str(
-        render(
-            "report/report.html.j2", **report_content(result, offline=offline, map_links=map_links)
-        )
+        render("report/report.html.j2", **report_content(result, cdn=cdn, map_links=map_links))
     )
 
 
@@ -928,7 +927,7 @@ def write_report(
     result: StudyResult,
     path: str | os.PathLike[str],
     *,
-    offline: bool = False,
+    cdn: bool = False,
     map_links: bool = False,
 ) -> Path:
     """Write :func:`build_report` to ``path`` atomically (a temporary file, then a rename).
@@ -947,11 +946,11 @@ def write_report(
     >>> "SYNTHETIC" in path.read_text(encoding="utf-8")
     True
     """
-    return write_text_atomic(path, build_report(result, offline=offline, map_links=map_links))
+    return write_text_atomic(path, build_report(result, cdn=cdn, map_links=map_links))
 
 
 def write_report_and_maps(
-    result: StudyResult, folder: str | os.PathLike[str], *, offline: bool = False
+    result: StudyResult, folder: str | os.PathLike[str], *, cdn: bool = False
 ) -> list[Path]:
     """Write the maps (``maps/<scenario>_<mode>.html``) and ``report.html`` into ``folder``.
 
@@ -961,8 +960,11 @@ def write_report_and_maps(
         A study result.
     folder
         The output folder (created if needed).
-    offline
-        Build self-contained maps (Leaflet inlined, no basemap) that open with no internet.
+    cdn
+        Link Leaflet from a CDN (smaller maps that need internet) instead of inlining it. By
+        default every map is self-contained: it opens with no internet (the basemap tiles
+        still need it). Where Leaflet cannot be had for inlining, the maps link it and a
+        :class:`~centrereach.errors.MapAssetsWarning` says so once.
 
     Returns
     -------
@@ -978,6 +980,8 @@ def write_report_and_maps(
     ['close-two_drive.html', 'close-two_walk.html', 'report.html']
     """
     out = Path(folder)
+    if not cdn and leaflet_assets() is None:  # warned once; every map links Leaflet instead
+        cdn = True
     shapes = display_shapes(result.areas)
     written = []
     for name in result.scenarios:
@@ -986,9 +990,9 @@ def write_report_and_maps(
                 result.scenario(name, mode),
                 result.centre_table(name, mode),
                 labels=result.map_labels(name, mode),
-                offline=offline,
+                cdn=cdn,
                 shapes=shapes,
             )
             written.append(save_map(fmap, out / "maps" / map_filename(name, mode)))
-    written.append(write_report(result, out / "report.html", offline=offline, map_links=True))
+    written.append(write_report(result, out / "report.html", cdn=cdn, map_links=True))
     return written

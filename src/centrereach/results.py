@@ -713,7 +713,7 @@ class StudyResult:
         m
             An existing :class:`folium.Map` to draw onto (its layer control is left to you).
         **kwargs
-            Passed to :func:`centrereach.maps.impact_map` (``offline``, ``tiles``,
+            Passed to :func:`centrereach.maps.impact_map` (``cdn``, ``tiles``,
             ``simplify_m`` ...).
 
         Examples
