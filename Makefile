@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DATA_DIR ?= $(if $(CENTREREACH_DATA_DIR),$(CENTREREACH_DATA_DIR),$(wildcard ../shared/data))
 
-.PHONY: run test test-fast demo bench lint format clean
+.PHONY: run test test-fast demo bench lint format clean wheel-test
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP) lint
 ## The edit loop: no slow tests, no ../shared/data, no lint.
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not shared_data"
+
+## The package as users install it: build the wheel and sdist, run the wheel from a fresh venv.
+wheel-test: $(STAMP)
+	PYTHON=$(PYTHON) BUILDER=$(PY) bash .ci/wheel-test
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

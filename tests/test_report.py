@@ -180,6 +180,28 @@ def test_centre_table_shows_location_evidence(result: StudyResult, html: str) ->
     assert "The table of centres gives the evidence for each location." in page
 
 
+def test_chesterfield_centres_as_exact_as_known(chesterfield_result: StudyResult) -> None:
+    """The centres file places Holme Hall and Birdholme at their buildings: the report counts
+    centres by location quality, warns about the two still approximate, and shows the evidence
+    in its table and the map popups."""
+    page = report.build_report(chesterfield_result)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert (
+        "By location quality: 2 building (at the building (within a few metres)); 2 settlement"
+        in text
+    )
+    assert "2 of 4 centre locations are approximate" in text
+    table = re.search(r'<table class="centres">(.*?)</table>', page, re.S).group(1)
+    holme = next(r for r in table.split("<tr>") if "Holme Hall" in r)
+    assert "exact" in holme and "OpenStreetMap way 303692075" in holme
+    brimington = next(r for r in table.split("<tr>") if "Brimington" in r)
+    assert "approximate (settlement)" in brimington
+    fmap = chesterfield_result.explore("decision-2024", "walk", cdn=True)
+    html = fmap.get_root().render()
+    assert "Centre locations are approximate for 2 of 4 centres" in html
+    assert "OpenStreetMap way 121952326" in html  # Birdholme's evidence, in its popup
+
+
 # --------------------------------------------------------------------------------------------
 # escaping and templates
 # --------------------------------------------------------------------------------------------

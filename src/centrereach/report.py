@@ -39,6 +39,7 @@ from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
 from centrereach._io import write_text_atomic
 from centrereach._templates import render
 from centrereach._words import (
+    EXACT_QUALITIES,
     LOCATION_QUALITY,
     MODE_TITLES,
     SYNTHETIC_ATTRIBUTION,
@@ -735,12 +736,15 @@ def _notes(result: StudyResult) -> dict[str, Any]:
         origins = ", ".join(f"{n} area(s): {str(k).replace('_', ' ')}" for k, n in counts.items())
     centres = result.centres
     locations = []
+    approximate = 0
     if "location_quality" in centres.columns:
-        counts = centres["location_quality"].astype(str).value_counts()
+        quality = centres["location_quality"].astype(str)
+        counts = quality.value_counts()
         locations = [
             (str(n), str(k), LOCATION_QUALITY.get(str(k).lower(), "as given"))
             for k, n in counts.items()
         ]
+        approximate = int((~quality.str.lower().isin(EXACT_QUALITIES)).sum())
     vintages = []
     if attrs.get("vintage"):
         vintages.append(f"LSOA boundaries of {attrs['vintage']}")
@@ -757,6 +761,8 @@ def _notes(result: StudyResult) -> dict[str, Any]:
         "max_snap": f"{result.max_snap_m:,.0f}",
         "excluded": excluded,
         "locations": locations,
+        "approximate": approximate,
+        "centres": len(centres),
         "evidence": evidence is not None and bool(evidence.fillna("").astype(str).ne("").any()),
         "vintages": vintages,
         "study_notes": result.notes,
