@@ -517,3 +517,44 @@ def test_cli_run_offline_says_what_to_download_and_exits_2(
     assert "error: cannot download the road network: no internet connection" in text
     assert "index-v1.json" in text and str(tmp_path / "cache" / "networks" / "geofabrik") in text
     assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------------- study file
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "download"), ("overpass", "overpass"),
+                                                 ("geofabrik", "geofabrik")])  # fmt: skip
+def test_study_file_network_source_chooses_the_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str | None, expected: str
+) -> None:
+    import geopandas as gpd
+
+    from centrereach import run
+    from centrereach.study import Study
+
+    text = _chesterfield_download_study(tmp_path).read_text(encoding="utf-8")
+    if value is not None:
+        text = text.replace('walk = "download"', f'walk = "download"\nsource = "{value}"')
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    study = Study.from_toml(tmp_path / "s.toml")
+    asked: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        run, "load_network", lambda source, **kw: asked.append((source, kw["refresh"]))
+    )
+    areas = gpd.GeoDataFrame(geometry=[IN_CHESTERFIELD], crs=4326)
+    run._network(study, "drive", areas=areas, data_dir=None, override=None, progress=False,
+                 refresh=True)  # fmt: skip
+    assert asked == [(expected, True)]
+
+
+def test_study_file_rejects_an_unknown_network_source(tmp_path: Path) -> None:
+    from centrereach.errors import StudyFileError
+    from centrereach.study import Study
+
+    text = _chesterfield_download_study(tmp_path).read_text(encoding="utf-8")
+    text = text.replace('walk = "download"', 'walk = "download"\nsource = "osmnx"')
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(
+        StudyFileError, match=r"source.*'osmnx' is not allowed.*geofabrik, overpass"
+    ):
+        Study.from_toml(tmp_path / "s.toml")
