@@ -35,7 +35,7 @@ import shapely
 from shapely.geometry import MultiPoint
 
 from centrereach._geo import WGS84
-from centrereach.areas import load_areas, origins
+from centrereach.areas import check_weight, load_areas, origins
 from centrereach.centres import load_centres
 from centrereach.errors import (
     CentrereachError,
@@ -118,6 +118,7 @@ def run_study(
             "Add a population file with it to [data] population, or change [analysis] weight."
         )
         raise DataFormatError(msg)
+    check_weight(areas, study.weight)  # missing for too many areas: stop (docs/method.md, 4)
     scenarios = study.scenarios(centres)
 
     routers: dict[str, Router] = {}
