@@ -176,6 +176,8 @@ def read_table(
             text_columns=text_columns,
             sheet_has=sheet_has,
         )
+    if suffix not in SPATIAL_SUFFIXES or suffix == ".gz":
+        _check_split_header(frame, path, what)
     if len(frame) == 0:
         msg = (
             f"'{path}': the {what} has no data rows (only a header, or nothing at all). "
@@ -198,6 +200,28 @@ def _folder_message(path: Path, what: str) -> str:
         f"'{path}' is a folder, not a file (the {what}). Give the path of the file itself, "
         f"e.g. '{path / (tables[0] if tables else 'centres.csv')}'.{inside if tables else ''}"
     )
+
+
+def _check_split_header(frame: pd.DataFrame, path: Path, what: str) -> None:
+    """Refuse column names spread over rows 1 and 2 (merged header cells above sub-headers).
+
+    The sign: row 1 leaves some columns unnamed (pandas calls them ``Unnamed: N``), and row 2
+    has no value in the first column but names in those unnamed ones.
+    """
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
+    if not unnamed or len(frame) == 0 or not _blank(frame.iloc[0, 0]):
+        return
+    if not any(isinstance(frame.iloc[0][c], str) for c in unnamed):
+        return
+    names = [str(v).strip() for v in frame.iloc[0] if isinstance(v, str) and v.strip()]
+    shown = ", ".join(repr(n) for n in names[:4])
+    msg = (
+        f"'{path}': the column names of the {what} span rows 1 and 2: row 1 leaves "
+        f"{len(unnamed)} column(s) without a name (merged cells?) and row 2 holds {shown}. Put "
+        "each column's whole name on row 1 (unmerge the cells), delete row 2, and save the "
+        "file again."
+    )
+    raise DataFormatError(msg)
 
 
 def _check_content(path: Path, head: bytes, *, suffix: str, what: str) -> None:
@@ -338,9 +362,40 @@ def _read_csv(
     except pd.errors.ParserError as exc:
         _raise_csv_header(text, sep, path, what, sheet_has)
         raise DataFormatError(_parser_message(exc, path, what)) from exc
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes the first column as the index when data rows have one value more than
+        # the header: a trailing separator on every row (harmless), or unquoted commas.
+        if frame.iloc[:, -1].isna().all():
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=dtype,
+                thousands=thousands,
+                skipinitialspace=True,
+                index_col=False,
+            )
+        else:
+            _raise_csv_header(text, sep, path, what, sheet_has)
+            raise DataFormatError(_extra_values_message(text, sep, path, what))
     if sheet_has is not None and not sheet_has(frame):
         _raise_csv_header(text, sep, path, what, sheet_has)
     return frame
+
+
+def _extra_values_message(text: str, sep: str, path: Path, what: str) -> str:
+    import csv
+    import io
+
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows, []))
+    for number, row in enumerate(rows, start=2):
+        if len(row) > width:
+            return _parser_message(
+                ValueError(f"Expected {width} fields in line {number}, saw {len(row)}"),
+                path,
+                what,
+            )
+    return f"'{path}': the {what} has rows with more values than its header row has columns."
 
 
 def _raise_csv_header(
