@@ -327,6 +327,28 @@ def test_csv_text_named_xlsx(inputs: Inputs) -> None:
     )
 
 
+def test_truncated_workbook_names_the_file(inputs: Inputs) -> None:
+    rows = [["LSOA code", "Population", "Children"]]
+    _workbook(inputs.path("full.xlsx"), rows + [[c, 1500, 300] for c in CODES * 50])
+    whole = inputs.path("full.xlsx").read_bytes()
+    inputs.path("population.xlsx").write_bytes(whole[: len(whole) * 2 // 3])
+    inputs.path("full.xlsx").unlink()
+    inputs.write_study(data={"population": "population.xlsx"})
+    result, text = run_cli(inputs)
+    assert_user_error(
+        result, text, f"'{inputs.path('population.xlsx')}'", "truncated (the end of the zip"
+    )
+
+
+def test_truncated_geojson_boundaries_name_the_file(inputs: Inputs) -> None:
+    whole = inputs.path("lsoas.geojson").read_text()
+    inputs.path("lsoas.geojson").write_text(whole[: len(whole) // 2])
+    result, text = run_cli(inputs)
+    assert_user_error(
+        result, text, f"'{inputs.path('lsoas.geojson')}'", "truncated (the GeoJSON does not end"
+    )
+
+
 # --------------------------------------------------- item 4: decimal commas, number formats
 
 
@@ -748,13 +770,32 @@ _ID_CONTEXT = re.compile(
 )
 
 
+def _texts(path: Path) -> Iterator[str]:
+    """Every string of a module as Python joins it (adjacent literals and f-string parts)."""
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.JoinedStr):
+            yield "".join(
+                part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+            )
+
+
 def test_every_dataset_id_named_in_a_message_exists() -> None:
     known = {ds.id for ds in sources.datasets()}
     named: dict[str, set[str]] = {}
     for path in sorted(SRC.rglob("*.py")):
-        for match in _ID_CONTEXT.finditer(path.read_text()):
-            named.setdefault(match.group(1), set()).add(path.name)
-    assert "os-codepoint-open" in named  # the scan sees the advice of centres.py
+        for text in _texts(path):
+            for match in _ID_CONTEXT.finditer(text):
+                named.setdefault(match.group(1), set()).add(path.name)
+    for path in sorted((SRC / "templates").rglob("*")):
+        if path.is_file():
+            for match in _ID_CONTEXT.finditer(path.read_text()):
+                named.setdefault(match.group(1), set()).add(path.name)
+    # the scan sees the advice of centres.py and a hint split over two literals in areas.py
+    assert {"os-codepoint-open", "ons-lookup-lad23-utla23"} <= set(named)
     unknown = {i: sorted(files) for i, files in named.items() if i not in known}
     assert not unknown, f"messages name dataset ids that are not registered: {unknown}"
 

@@ -15,7 +15,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from centrereach._sniff import GZIP_MAGIC, ZIP_MAGIC, head_bytes, looks_like_html, page_title
+from centrereach._sniff import (
+    GZIP_MAGIC,
+    ZIP_MAGIC,
+    content_problem,
+    head_bytes,
+    looks_like_html,
+    page_title,
+)
 from centrereach.errors import (
     DataFormatError,
     DataNotFoundError,
@@ -250,6 +257,11 @@ def _check_content(path: Path, head: bytes, *, suffix: str, what: str) -> None:
         )
         msg = f"'{path}': the {what} is named {suffix} but is not an Excel workbook.{hint}"
         raise DataFormatError(msg)
+    if suffix in {".xlsx", ".xlsm", ".geojson"}:
+        problem = content_problem(path)  # a workbook or GeoJSON cut short
+        if problem is not None:
+            msg = f"'{path}': cannot read the {what}: {problem}. {_FETCH_ADVICE}"
+            raise DataFormatError(msg)
 
 
 def _is_text(head: bytes) -> bool:

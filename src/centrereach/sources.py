@@ -740,9 +740,12 @@ def verify(id: str | Dataset, path: str | os.PathLike[str]) -> str | None:
     >>> page = folder / dataset("ons-lookup-lad23-utla23").local_name
     >>> page.parent.mkdir()
     >>> _ = page.write_text("<!DOCTYPE html><title>Proxy sign-in</title>")
+    >>> print(verify("ons-lookup-lad23-utla23", page))
+    it is a web page (HTML, titled 'Proxy sign-in'), not the data
+    >>> _ = page.write_text("ltla23_code,ltla23_name,utla23_code,utla23_name\\n")  # cut short
     >>> print(verify("ons-lookup-lad23-utla23", page))  # doctest: +ELLIPSIS
     its SHA-256 is ..., not the registered f98269...fe (the file is truncated, damaged or
-    another file; it is a web page (HTML, titled 'Proxy sign-in'), not the data)
+    another file)
     """
     ds = _as_dataset(id)
     file = Path(path)
@@ -753,17 +756,16 @@ def verify(id: str | Dataset, path: str | os.PathLike[str]) -> str | None:
         for digest, candidate in ((ds.local_sha256, ds.local_name), (ds.sha256, ds.official_name))
         if digest is not None and candidate.endswith(name)
     }
-    problem = content_problem(file)
-    if not expected:
+    problem = content_problem(file)  # an empty file or a web page: say so, not its checksum
+    if problem is not None or not expected:
         return problem
     digest = _file_sha256(file)
     if digest in expected:
         return None
     registered = " or ".join(f"{d[:6]}...{d[-2:]}" for d in sorted(expected))
-    detail = f"; {problem}" if problem else ""
     return (
         f"its SHA-256 is {digest}, not the registered {registered} (the file is truncated, "
-        f"damaged or another file{detail})"
+        "damaged or another file)"
     )
 
 
