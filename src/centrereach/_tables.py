@@ -292,7 +292,7 @@ def _decompress(raw: bytes, path: Path, what: str) -> bytes:
 
 def _check_separator(text: str, path: Path, what: str) -> None:
     """Refuse a .csv file whose columns are separated by ';' or tabs (Excel in some locales)."""
-    lines = text.lstrip("\ufeff").splitlines()
+    lines = text[:65_536].lstrip("\ufeff").splitlines()[:2]  # the header and one row suffice
     first = lines[0] if lines else ""
     if "," in first:
         return
@@ -588,11 +588,9 @@ def parse_numbers(
     raw = series.reset_index(drop=True)
     if pd.api.types.is_bool_dtype(raw):
         values = pd.Series(np.nan, index=raw.index)
-        text = raw.astype("string")
         bad_pos = 0 if len(raw) else None
     elif pd.api.types.is_numeric_dtype(raw):
         values = raw.astype(float)
-        text = raw.astype("string")
         bad_pos = None
     else:
         text = raw.astype("string").str.strip()
@@ -639,41 +637,54 @@ def parse_numbers(
 
 def _uncomma(text: pd.Series, *, where: str, column: str, kind: NumberKind) -> pd.Series:
     """Text numbers with commas rewritten in the column's format (see :func:`parse_numbers`)."""
-    comma = text.str.contains(",", regex=False, na=False)
+    comma = text.str.contains(",", regex=False, na=False).to_numpy(dtype=bool)
     if not comma.any():
         return text
-    thousands = comma & text.str.fullmatch(_THOUSANDS, na=False)
-    decimal = comma & text.str.fullmatch(_DECIMAL_COMMA, na=False)
+    with_comma = text[comma].astype(object)
+    thousands = with_comma.str.fullmatch(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+    decimal = with_comma.str.fullmatch(_DECIMAL_COMMA).fillna(False).to_numpy(dtype=bool)
     only_thousands = thousands & ~decimal
     only_decimal = decimal & ~thousands
-    point = ~comma & text.str.fullmatch(_DOT_DECIMAL, na=False)
+    without = text[~comma].dropna().astype(object)
+    point = without.str.fullmatch(_DOT_DECIMAL).fillna(False).to_numpy(dtype=bool)
+    comma_rows = np.flatnonzero(comma)
+    plain_rows = np.flatnonzero(~comma & text.notna().to_numpy())
 
-    def first(mask: pd.Series) -> tuple[int, str]:
-        pos = int(np.flatnonzero(mask.to_numpy())[0])
-        return row_label(pos), str(text.iloc[pos])
+    def first(rows: np.ndarray, mask: np.ndarray) -> tuple[int, str]:
+        pos = int(rows[np.flatnonzero(mask)[0]])
+        return pos, str(text.iloc[pos])
 
     if only_decimal.any() and (only_thousands.any() or point.any()):
-        row_d, value_d = first(only_decimal)
-        row_t, value_t = first(only_thousands | point)
+        pos_d, value_d = first(comma_rows, only_decimal)
+        candidates = []
+        if only_thousands.any():
+            candidates.append(first(comma_rows, only_thousands))
+        if point.any():
+            candidates.append(first(plain_rows, point))
+        pos_t, value_t = min(candidates)
         msg = (
-            f"{where}, column '{column}': the numbers mix two formats: row {row_d} has "
-            f"{value_d!r} (a decimal comma) but row {row_t} has {value_t!r} (a comma between "
-            "thousands or a decimal point). Write every number the same way, with a point for "
-            "decimals and no thousands separators (e.g. 1234.5)."
+            f"{where}, column '{column}': the numbers mix two formats: row {row_label(pos_d)} has "
+            f"{value_d!r} (a decimal comma) but row {row_label(pos_t)} has {value_t!r} (a comma "
+            "between thousands or a decimal point). Write every number the same way, with a "
+            "point for decimals and no thousands separators (e.g. 1234.5)."
         )
         raise DataFormatError(msg)
+    out = text.astype(object).copy()
     if only_decimal.any():
-        as_decimal = text.where(~comma, text.str.replace(".", "", regex=False))
-        return as_decimal.str.replace(",", ".", regex=False)
+        fixed = with_comma.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        out[comma] = fixed.to_numpy()
+        return out
     ambiguous = thousands & decimal
     if ambiguous.any() and not (only_thousands.any() or point.any()) and kind == "real":
-        row, value = first(ambiguous)
-        whole = value.replace(",", "")
+        pos, value = first(comma_rows, ambiguous)
+        whole, dotted = value.replace(",", ""), value.replace(",", ".")
         msg = (
-            f"{where}, row {row}, column '{column}': {value!r} could be {whole} (with a comma "
-            f"between thousands) or {value.replace(',', '.')} (with a decimal comma), and no "
-            "other value in the column tells which. Write numbers with a point for decimals and "
-            f"no thousands separators (e.g. {whole} or {value.replace(',', '.')})."
+            f"{where}, row {row_label(pos)}, column '{column}': {value!r} could be {whole} (with "
+            f"a comma between thousands) or {dotted} (with a decimal comma), and no other value "
+            "in the column tells which. Write numbers with a point for decimals and no "
+            f"thousands separators (e.g. {whole} or {dotted})."
         )
         raise DataFormatError(msg)
-    return text.where(~thousands, text.str.replace(",", "", regex=False))
+    rows = comma_rows[thousands]
+    out.iloc[rows] = with_comma[thousands].str.replace(",", "", regex=False).to_numpy()
+    return out
