@@ -838,7 +838,14 @@ def _usable_local(ds: Dataset, opts: FetchOptions, cache_root: Path) -> Path | s
         logger.warning(
             "the cached copy %s of %s is unusable (%s): removing it", path, ds.id, problem
         )
-        path.unlink()
+        try:
+            path.unlink()
+        except OSError as exc:
+            msg = (
+                f"'{path}': the cached copy of dataset {ds.id!r} is unusable ({problem}) and "
+                f"cannot be removed ({exc.strerror or exc}); delete it by hand."
+            )
+            raise DataFormatError(msg) from exc
         notes.append(f"The cached copy {path} was unusable ({problem}) and was removed. ")
     return "".join(notes)
 
@@ -1020,6 +1027,9 @@ def fetch_for_study(
     centrereach.errors.DataNotFoundError
         If files are missing with no download URL, or roads are asked for an area with no
         known extract.
+    centrereach.errors.DataFormatError
+        If a file in a data folder fails :func:`verify` (the message lists every dataset that
+        could not be had).
     ValueError
         If ``vintage`` is not 2011 or 2021.
 
