@@ -621,6 +621,24 @@ def test_population_file_is_a_folder(inputs: Inputs) -> None:
     assert_user_error(result, text, f"'{inputs.path('population')}' is a folder, not a file")
 
 
+def test_study_area_polygon_is_a_folder_or_a_table(inputs: Inputs) -> None:
+    (inputs.root / "area").mkdir()
+    study = inputs.study.read_text()
+    inputs.study.write_text(study.replace("[data]", '[area]\npolygon = "area"\n\n[data]', 1))
+    result, text = run_cli(inputs)
+    # before: a pyogrio DataSourceError traceback
+    assert_user_error(result, text, f"'{inputs.path('area')}' is a folder, not a file")
+    inputs.study.write_text(study.replace("[data]", '[area]\npolygon = "imd.csv"\n\n[data]', 1))
+    result, text = run_cli(inputs)
+    assert_user_error(result, text, f"'{inputs.path('imd.csv')}'", "holds no polygon")
+    inputs.study.write_text(
+        study.replace("[data]", '[area]\npolygon = "lsoas.geojson"\n\n[data]', 1)
+    )
+    result, text = run_cli(inputs)  # a polygon file works
+    assert result.exit_code == 0, result.output
+    assert "4 of 4 areas covered" in text
+
+
 def test_postcode_file_is_a_folder(inputs: Inputs) -> None:
     inputs.path("centres.csv").write_text("centre_id,name,postcode\nnorth,North,S40 7AA\n")
     inputs.write_study(centres={"postcodes": "."})

@@ -67,6 +67,7 @@ __all__ = [
     "origins",
     "read_deprivation",
     "read_population",
+    "read_study_area",
     "to_british_national_grid",
 ]
 
@@ -1117,6 +1118,54 @@ def check_weight(
         f"{max_missing_share:.0%} of the areas may lack the weight (they count as 0 people)."
     )
     raise DataFormatError(msg)
+
+
+def read_study_area(source: PathLike) -> gpd.GeoDataFrame:
+    """Read a study-area boundary file (GeoJSON, GeoPackage, shapefile) for ``study_area=``.
+
+    Parameters
+    ----------
+    source
+        The file; polygons in any CRS (a file without one is taken as EPSG:4326).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The file's features, in EPSG:4326.
+
+    Raises
+    ------
+    centrereach.errors.DataNotFoundError
+        No such file, or a folder.
+    centrereach.errors.DataFormatError
+        Not a spatial file (a table, a web page...), or no polygon in it.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "area.geojson"
+    >>> ring = [[-1.45, 53.2], [-1.40, 53.2], [-1.40, 53.25], [-1.45, 53.2]]
+    >>> _ = path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {},
+    ...      "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    >>> read_study_area(path).geometry.iloc[0].geom_type
+    'Polygon'
+    """
+    import geopandas as gpd
+
+    frame = read_table(source, what="study-area polygon")
+    polygons = (
+        frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any()
+        if isinstance(frame, gpd.GeoDataFrame)
+        else False
+    )
+    if not polygons:
+        msg = (
+            f"'{source}': the study-area polygon file holds no polygon. Give a GeoJSON, "
+            "GeoPackage or shapefile with the study area's boundary."
+        )
+        raise DataFormatError(msg)
+    return frame.set_crs(WGS84) if frame.crs is None else frame.to_crs(WGS84)
 
 
 def origins(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
