@@ -280,6 +280,50 @@ def test_thousands_separators_in_a_tiny_table(tmp_path: Path) -> None:
     assert table["imd_rank"].tolist() == [8092, 29199]
 
 
+@pytest.mark.parametrize(
+    ("values", "kind", "expected"),
+    [
+        (["29,199", "925"], "whole", [29199, 925]),  # IoD File 1 ranks
+        (["1,234,567", "12"], "real", [1234567, 12]),  # two groups: thousands
+        (["1,234.5", "8,742"], "real", [1234.5, 8742]),  # a decimal point elsewhere: thousands
+        (["8,742", "9.5"], "real", [8742, 9.5]),
+        (["9,25", "8,742"], "real", [9.25, 8.742]),  # a decimal comma elsewhere: decimals
+        (["1.234,5", "0,5"], "real", [1234.5, 0.5]),  # point thousands, comma decimals
+        (["1,500", "300"], "count", [1500, 300]),  # people: 1,500 is never 1.5
+        (["", "3"], "real", [math.nan, 3]),
+        ([" 12 ", "-4.5"], "real", [12, -4.5]),
+    ],
+)
+def test_number_formats_per_column(values: list[str], kind: Any, expected: list[float]) -> None:
+    from centrereach._tables import parse_numbers
+
+    out = parse_numbers(pd.Series(values, dtype=object), where="'t.csv'", column="x", kind=kind)
+    assert out.tolist() == pytest.approx(expected, nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "expected"),
+    [
+        (["8,742", "4,722"], "real", "row 2, column 'x': '8,742' could be 8742"),
+        (["9,25", "10.5"], "real", "row 2 has '9,25' (a decimal comma) but row 3 has '10.5'"),
+        (["1,2,3"], "real", "row 2, column 'x': '1,2,3' is not a number"),
+        (["inf"], "real", "'inf' is not a finite number"),
+        (["3", "2.5"], "whole", "row 3, column 'x': '2.5' is not a whole number"),
+        (["3", "-1"], "count", "row 3, column 'x': '-1' is negative"),
+        (["n/a"], "count", "'n/a' is not a number"),
+    ],
+)
+def test_number_formats_refused_with_row_and_column(
+    values: list[str], kind: Any, expected: str
+) -> None:
+    from centrereach._tables import parse_numbers
+
+    with pytest.raises(DataFormatError) as info:
+        parse_numbers(pd.Series(values, dtype=object), where="'t.csv'", column="x", kind=kind)
+    assert str(info.value).startswith("'t.csv', ")
+    assert expected in str(info.value)
+
+
 def test_official_layout_xlsx_with_notes_sheet(
     tmp_path: Path, shared_data: Path, file1: pd.DataFrame
 ) -> None:

@@ -321,6 +321,44 @@ def test_local_checksums_match_the_shared_data(shared_data: Path) -> None:
             assert _sha256(shared_data / ds.local_name) == ds.local_sha256, ds.id
 
 
+def test_every_reference_file_passes_verification(shared_data: Path) -> None:
+    """The checks made on every use accept the real files: checksums, PBF and GeoJSON sniffs."""
+    checked = []
+    for ds in sources.datasets():
+        path = sources.locate(ds, data_dir=shared_data, cache=shared_data / "no-cache")
+        if path is not None:
+            assert sources.verify(ds, path) is None, (ds.id, sources.verify(ds, path))
+            checked.append(ds.id)
+    assert {"osm-chesterfield-2018", "ons-lsoa21-bsc", "iod2019-file1"} <= set(checked)
+    assert len(checked) >= 15
+
+
+def test_verify_names_what_is_wrong(tmp_path: Path) -> None:
+    ds = sources.dataset("osm-rutland-2018")
+    pbf = tmp_path / ds.local_name
+    pbf.parent.mkdir()
+    pbf.write_bytes(b"")
+    assert sources.verify(ds, pbf) == "the file is empty (0 bytes)"
+    pbf.write_bytes(b"\x00\x00\x00\x0e\n\tOSMHeader" + b"x" * 100)  # a PBF cut short
+    assert "not the registered 1ff975...03" in str(sources.verify(ds, pbf))
+    own = dataclasses.replace(ds, local_sha256=None)  # no checksum: the content is sniffed
+    assert sources.verify(own, pbf) is None
+    pbf.write_bytes(b"PK\x03\x04 a zip, not an extract")
+    assert "not an OpenStreetMap PBF extract" in str(sources.verify(own, pbf))
+
+
+def test_registry_allows_only_one_official_file_at_a_shared_path() -> None:
+    shared: dict[str, set[str | None]] = {}
+    for ds in sources.datasets():
+        for name in ds.candidate_names:
+            shared.setdefault(name, set()).add(ds.url)
+    assert all(
+        len(urls) == 1 and None not in urls
+        for name, urls in shared.items()
+        if sum(name in d.candidate_names for d in sources.datasets()) > 1
+    )
+
+
 def test_unknown_dataset_id_lists_the_known_ids() -> None:
     with pytest.raises(DataNotFoundError) as info:
         sources.dataset("lsoa-2021")

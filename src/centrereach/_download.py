@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from centrereach import _settings
+from centrereach._sniff import content_problem, kind_from_name
 
 __all__ = ["ArcGISLayer", "Failure", "Options", "download_arcgis", "download_file"]
 
@@ -130,11 +131,14 @@ class _Downloader:
     another attempt cannot mend is raised as :class:`Failure` instead, which pooch passes on.
     """
 
-    def __init__(self, label: str, known_hash: str | None, options: Options) -> None:
+    def __init__(
+        self, label: str, known_hash: str | None, options: Options, *, kind: str | None = None
+    ) -> None:
         import pooch
 
         self.label = label
         self.known_hash = known_hash
+        self.kind = kind
         self.attempts = 0
         self.max_attempts = options.retries + 1
         self.http = pooch.HTTPDownloader(
@@ -157,14 +161,23 @@ class _Downloader:
             if self.attempts < self.max_attempts:
                 logger.warning("download of %s failed (%s); trying again", self.label, reason)
             raise
+        # A mirror, proxy or login wall may answer HTTP 200 with a web page: never save one.
+        problem = content_problem(output_file, kind=self.kind)
         if self.known_hash is not None:
             digest = pooch.file_hash(output_file, alg="sha256")
             if digest != self.known_hash:
+                also = f" ({problem})" if problem else ""
                 reason = (
                     f"the downloaded bytes have SHA-256 {digest}, not the registered SHA-256 "
-                    f"{self.known_hash}; the file on the server has changed or is corrupt"
+                    f"{self.known_hash}; the file on the server has changed or is corrupt{also}"
                 )
                 raise Failure(reason, attempts=self.attempts)
+        elif problem is not None:
+            reason = (
+                f"the server answered with something that is not the dataset: {problem} (a "
+                "mirror, proxy or sign-in page may have answered in place of the file)"
+            )
+            raise Failure(reason, attempts=self.attempts)
 
 
 def download_file(
@@ -179,7 +192,9 @@ def download_file(
     target : pathlib.Path
         Where it goes (its folder is created if needed).
     known_hash : str or None
-        The SHA-256 (64 hex digits) the bytes must have; None saves them unverified.
+        The SHA-256 (64 hex digits) the bytes must have; None saves them after a content sniff
+        only (an empty file, a web page, or a file whose first bytes contradict the target's
+        name, e.g. a ``.gz`` that is not gzip, is refused).
     options : Options
         ``progress`` (pooch's tqdm bar on stderr), ``timeout_s`` (seconds to wait for the
         connection and each read) and ``retries`` (extra attempts after a failure worth
@@ -220,7 +235,7 @@ def download_file(
         urls={target.name: url},
         retry_if_failed=options.retries,
     )
-    downloader = _Downloader(label, known_hash, options)
+    downloader = _Downloader(label, known_hash, options, kind=kind_from_name(target.name))
     try:
         path = Path(fetcher.fetch(target.name, downloader=downloader))
     except Failure:

@@ -43,7 +43,14 @@ import numpy as np
 import pandas as pd
 
 from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
-from centrereach._tables import find_column, normalise_name, read_table, row_label
+from centrereach._tables import (
+    NumberKind,
+    find_column,
+    normalise_name,
+    parse_numbers,
+    read_table,
+    row_label,
+)
 from centrereach.errors import (
     CoverageWarning,
     DataFormatError,
@@ -54,10 +61,13 @@ from centrereach.errors import (
 
 __all__ = [
     "ENGLAND_LSOA_COUNT",
+    "MAX_MISSING_WEIGHT_SHARE",
+    "check_weight",
     "load_areas",
     "origins",
     "read_deprivation",
     "read_population",
+    "read_study_area",
     "to_british_national_grid",
 ]
 
@@ -73,6 +83,9 @@ StudyArea: TypeAlias = "str | Sequence[str] | BaseGeometry | gpd.GeoDataFrame | 
 
 #: Number of LSOAs in England ranked by each IoD edition (the denominators of ranks and deciles).
 ENGLAND_LSOA_COUNT = {2019: 32_844, 2025: 33_755}
+#: A study's weight (e.g. children) may be missing for at most this share of its areas
+#: (:func:`check_weight`); they count as 0 people. More stops the run.
+MAX_MISSING_WEIGHT_SHARE = 0.10
 #: Highest LSOA 2011 code in England; higher E01 codes are new in 2021.
 _LAST_LSOA11_ENGLAND = "E01033768"
 
@@ -166,30 +179,16 @@ def _check_unique(codes: pd.Series, *, where: str, column: str) -> None:
         raise DuplicateIdError(msg)
 
 
-def _to_number(series: pd.Series, *, where: str, column: str, integer: bool = False) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(series):
-        values = series.astype(float)
-    else:
-        text = series.astype("string").str.replace(",", "", regex=False).str.strip()
-        values = pd.to_numeric(text, errors="coerce").astype(float)
-        bad = values.isna() & text.notna() & (text != "")
-        if bad.any():
-            pos = int(np.flatnonzero(bad.to_numpy())[0])
-            msg = (
-                f"{where}, row {row_label(pos)}, column '{column}': '{series.iloc[pos]}' is not "
-                "a number."
-            )
-            raise DataFormatError(msg)
-    if integer:
-        frac = values.dropna() % 1 != 0
-        if frac.any():
-            pos = int(np.flatnonzero((values % 1 != 0).fillna(False).to_numpy())[0])
-            msg = (
-                f"{where}, row {row_label(pos)}, column '{column}': '{series.iloc[pos]}' is not a "
-                "whole number."
-            )
-            raise DataFormatError(msg)
-    return values
+def _to_number(
+    series: pd.Series,
+    *,
+    where: str,
+    column: str,
+    kind: NumberKind = "real",
+    blank_ok: bool = True,
+) -> pd.Series:
+    """Numbers of a column; the number format (thousands or decimal commas) found per column."""
+    return parse_numbers(series, where=where, column=column, kind=kind, blank_ok=blank_ok)
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,7 +277,7 @@ def read_deprivation(
     else:
         out["imd_score"] = np.nan
     if rank_col is not None:
-        rank = _to_number(frame[rank_col], where=where, column=rank_col, integer=True)
+        rank = _to_number(frame[rank_col], where=where, column=rank_col, kind="whole")
         out["imd_rank"] = rank.to_numpy()
     elif score_col is not None:
         total = ENGLAND_LSOA_COUNT.get(edition or 0, 0)
@@ -293,7 +292,7 @@ def read_deprivation(
     else:
         out["imd_rank"] = np.nan
     if decile_col is not None:
-        decile = _to_number(frame[decile_col], where=where, column=decile_col, integer=True)
+        decile = _to_number(frame[decile_col], where=where, column=decile_col, kind="whole")
         bad = decile.notna() & ~decile.between(1, 10)
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
@@ -391,7 +390,7 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
         pattern=r"^total_population",
     )
     if total_col is not None:
-        out["population"] = _to_number(frame[total_col], where=where, column=total_col).to_numpy()
+        out["population"] = _count(frame, total_col, where=where)
         years["population"] = _year(total_col, file_year)
     if ages:
         # Ages 0-4 give under-fives; with 5-15 as well, children. A table of under-fives only
@@ -404,16 +403,16 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
                 "0 to 4 (under-fives) or 0 to 15 (children), one column per year of age."
             )
             raise MissingColumnError(msg)
-        numbers = {a: _to_number(frame[c], where=where, column=str(c)) for a, c in ages.items()}
+        numbers = {a: _count(frame, c, where=where) for a, c in ages.items()}
         year = f"mid-{file_year.group(1)}" if file_year else "unknown year"
         if has_older:
-            out["children"] = sum(numbers[a] for a in range(16)).to_numpy()
+            out["children"] = sum(numbers[a] for a in range(16))
             years["children"] = year
-        out["under5"] = sum(numbers[a] for a in range(5)).to_numpy()
+        out["under5"] = sum(numbers[a] for a in range(5))
         years["under5"] = year
         every_age = max(ages) >= 90 and all(a in ages for a in range(max(ages) + 1))
         if "population" not in out and every_age:
-            out["population"] = sum(numbers.values()).to_numpy()
+            out["population"] = sum(numbers.values())
             years["population"] = year
     else:
         child_col = find_column(
@@ -425,7 +424,7 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
             pattern=r"children\w*0_15",
         )
         if child_col is not None:
-            out["children"] = _to_number(frame[child_col], where=where, column=child_col).to_numpy()
+            out["children"] = _count(frame, child_col, where=where)
             years["children"] = _year(child_col, file_year)
         u5_col = find_column(
             frame,
@@ -435,7 +434,7 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
             required=False,
         )
         if u5_col is not None:
-            out["under5"] = _to_number(frame[u5_col], where=where, column=u5_col).to_numpy()
+            out["under5"] = _count(frame, u5_col, where=where)
             years["under5"] = _year(u5_col, file_year)
     if out.shape[1] == 0:
         names = ", ".join(f"'{c}'" for c in frame.columns[:12])
@@ -444,17 +443,20 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
             f"'Dependent Children aged 0-15: ...', or single years of age 0..90); found {names}."
         )
         raise MissingColumnError(msg)
-    for col in out.columns:
-        negative = out[col] < 0
-        if negative.any():
-            pos = int(np.flatnonzero(negative.to_numpy())[0])
-            msg = f"{where}, row {row_label(pos)}: negative {col} ({out[col].iloc[pos]})."
-            raise DataFormatError(msg)
     _attach_lad(out, frame, where=where)
     out.attrs["vintage"] = vintage
     out.attrs["years"] = years
     out.attrs["source"] = where
     return out
+
+
+def _count(frame: pd.DataFrame, column: object, *, where: str) -> np.ndarray:
+    """A column of people counts: numbers, 0 or more, none empty (the row and column named)."""
+    values = _to_number(
+        frame[column], where=where, column=str(column), kind="count", blank_ok=False
+    )
+    counts: np.ndarray = values.to_numpy(dtype=float)
+    return counts
 
 
 def _year(column: str, file_year: re.Match[str] | None) -> str:
@@ -763,7 +765,7 @@ def load_areas(
         areas["imd_rank"] = areas["imd_rank"].astype("Int64")
         editions = table["imd_edition"].dropna().unique() if "imd_edition" in table else []
         attrs["imd_edition"] = int(editions[0]) if len(editions) else None
-        _warn_missing(areas, "imd_decile", "deprivation", dep.attrs["source"])
+        _warn_missing(areas, ["imd_decile"], "deprivation", dep.attrs["source"])
 
     for pop in pops:
         sources.setdefault("population", "")
@@ -781,7 +783,7 @@ def load_areas(
         for col in new_cols:
             areas[col] = table[col].reindex(areas.index).astype(float)
             attrs["population_years"][col] = pop.attrs["years"].get(col, "unknown year")
-        _warn_missing(areas, new_cols[0], "population", pop.attrs["source"])
+        _warn_missing(areas, new_cols, "population", pop.attrs["source"])
 
     ordered = [
         "lsoa_name",
@@ -1038,8 +1040,8 @@ def _read_counties(source: PathLike | pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _warn_missing(areas: pd.DataFrame, column: str, what: str, source: str) -> None:
-    missing = areas.index[areas[column].isna().to_numpy()]
+def _warn_missing(areas: pd.DataFrame, columns: Sequence[str], what: str, source: str) -> None:
+    missing = areas.index[areas[list(columns)].isna().any(axis=1).to_numpy()]
     if len(missing):
         listed = ", ".join(missing[:20])
         more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
@@ -1049,6 +1051,121 @@ def _warn_missing(areas: pd.DataFrame, column: str, what: str, source: str) -> N
             CoverageWarning,
             stacklevel=3,
         )
+
+
+def check_weight(
+    areas: pd.DataFrame,
+    weight: str,
+    *,
+    max_missing_share: float = MAX_MISSING_WEIGHT_SHARE,
+) -> None:
+    """Refuse areas whose weight (e.g. ``children``) is missing for too many of them.
+
+    An area without a weight counts as 0 people in every weighted figure, so a weight missing
+    for many areas makes the figures wrong, not merely less precise (``mean nan -> nan`` when it
+    is missing for all). The rule (docs/method.md, section 4): missing for more than
+    ``max_missing_share`` of the areas (default :data:`MAX_MISSING_WEIGHT_SHARE`, 10%) stops
+    the run; missing for fewer gives a :class:`~centrereach.errors.CoverageWarning` naming them
+    (``load_areas`` has already warned about them).
+
+    Parameters
+    ----------
+    areas
+        Areas from :func:`load_areas`.
+    weight
+        The weight column: ``children``, ``population`` or ``under5``.
+    max_missing_share
+        The largest share (0 to 1) of areas that may lack the weight.
+
+    Raises
+    ------
+    centrereach.errors.MissingColumnError
+        The column is absent.
+    centrereach.errors.DataFormatError
+        The weight is missing for more than ``max_missing_share`` of the areas; the message
+        names the areas and the population files.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> areas = pd.DataFrame({"children": [300.0, None]}, index=["E01019400", "E01019401"])
+    >>> check_weight(areas, "children")
+    Traceback (most recent call last):
+    ...
+    centrereach.errors.DataFormatError: the weight 'children' is missing for 1 of 2 areas (50%): ...
+    """
+    if weight not in areas.columns:
+        present = [c for c in ("children", "population", "under5") if c in areas.columns]
+        msg = (
+            f"the weight '{weight}' is not available: the population data gave "
+            f"{present or 'no population columns'}. Add a population file with it, or choose "
+            "another weight."
+        )
+        raise MissingColumnError(msg)
+    missing = areas.index[areas[weight].isna().to_numpy()]
+    if not len(missing) or len(missing) <= max_missing_share * len(areas):
+        return
+    share = len(missing) / len(areas)
+    listed = ", ".join(str(c) for c in missing[:12])
+    more = f" and {len(missing) - 12} more" if len(missing) > 12 else ""
+    files = getattr(areas, "attrs", {}).get("sources", {}).get("population", "")
+    source = f" in {files}" if files else ""
+    msg = (
+        f"the weight '{weight}' is missing for {len(missing)} of {len(areas)} areas "
+        f"({share:.0%}){source}: {listed}{more}. The population data do not cover the study "
+        "area (another county, or LSOA codes of the other vintage?). Use a population file "
+        "that covers these areas; at most "
+        f"{max_missing_share:.0%} of the areas may lack the weight (they count as 0 people)."
+    )
+    raise DataFormatError(msg)
+
+
+def read_study_area(source: PathLike) -> gpd.GeoDataFrame:
+    """Read a study-area boundary file (GeoJSON, GeoPackage, shapefile) for ``study_area=``.
+
+    Parameters
+    ----------
+    source
+        The file; polygons in any CRS (a file without one is taken as EPSG:4326).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The file's features, in EPSG:4326.
+
+    Raises
+    ------
+    centrereach.errors.DataNotFoundError
+        No such file, or a folder.
+    centrereach.errors.DataFormatError
+        Not a spatial file (a table, a web page...), or no polygon in it.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "area.geojson"
+    >>> ring = [[-1.45, 53.2], [-1.40, 53.2], [-1.40, 53.25], [-1.45, 53.2]]
+    >>> _ = path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {},
+    ...      "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    >>> read_study_area(path).geometry.iloc[0].geom_type
+    'Polygon'
+    """
+    import geopandas as gpd
+
+    frame = read_table(source, what="study-area polygon")
+    polygons = (
+        frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).any()
+        if isinstance(frame, gpd.GeoDataFrame)
+        else False
+    )
+    if not polygons:
+        msg = (
+            f"'{source}': the study-area polygon file holds no polygon. Give a GeoJSON, "
+            "GeoPackage or shapefile with the study area's boundary."
+        )
+        raise DataFormatError(msg)
+    return frame.set_crs(WGS84) if frame.crs is None else frame.to_crs(WGS84)
 
 
 def origins(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -24,6 +24,7 @@ import os
 import re
 import unicodedata
 import warnings
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -32,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
-from centrereach._tables import find_column, normalise_name, read_table, row_label
+from centrereach._sniff import content_problem
+from centrereach._tables import find_column, normalise_name, parse_numbers, read_table, row_label
 from centrereach.errors import (
     DataFormatError,
     DataNotFoundError,
@@ -200,7 +202,7 @@ def load_centres(
             geometry = geometry.set_crs(WGS84 if inside_lonlat else BRITISH_NATIONAL_GRID)
         geometry = geometry.to_crs(WGS84)
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    frame = frame.reset_index(drop=True)
+    frame = _strip_text(frame.reset_index(drop=True))
 
     ids, id_col, frame = _centre_ids(
         frame, where=where, id_column=id_column, name_column=name_column
@@ -221,9 +223,25 @@ def load_centres(
     result = gpd.GeoDataFrame(
         out, geometry=gpd.points_from_xy(points[:, 0], points[:, 1]), crs=WGS84
     )
+    result.attrs["source"] = where  # the file, for messages about its columns (scenarios)
     if study_area is not None:
         _warn_outside(result, study_area)
     return result
+
+
+def _strip_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells without leading or trailing spaces; cells left empty become missing.
+
+    A status typed ``"retained "`` must select the centre as ``"retained"`` does (scenario
+    conditions compare exact values).
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+            out[column] = stripped.map(lambda v: None if isinstance(v, str) and not v else v)
+    return out
 
 
 def _looks_like_centres(frame: pd.DataFrame) -> bool:
@@ -316,16 +334,11 @@ def _centre_ids(
 
 
 def _numeric(frame: pd.DataFrame, column: str, *, where: str) -> np.ndarray:
-    raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        msg = (
-            f"{where}, row {row_label(pos)}, column '{column}': '{raw.iloc[pos]}' is not a number. "
-            "Write coordinates as plain decimal numbers (e.g. 53.138)."
-        )
-        raise InvalidCoordinateError(msg)
+    try:
+        values = parse_numbers(frame[column], where=where, column=column)
+    except DataFormatError as exc:
+        msg = f"{exc} Coordinates are plain decimal numbers (e.g. 53.138)."
+        raise InvalidCoordinateError(msg) from exc
     numbers: np.ndarray = values.to_numpy(dtype=float)
     return numbers
 
@@ -582,7 +595,7 @@ def geocode_postcodes(
     else:
         msg = (
             f"{where}, column '{column}': postcodes need a look-up. Pass postcodes=PATH to an OS "
-            "Code-Point Open or ONSPD file (see `centrereach data fetch codepoint-open`), or "
+            "Code-Point Open or ONSPD file (see `centrereach data fetch os-codepoint-open`), or "
             "online=True to use postcodes.io."
         )
         raise UnknownPostcodeError(msg)
@@ -607,12 +620,41 @@ def geocode_postcodes(
 
 
 def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float, float]]:
-    from pyproj import Transformer
-
     if not path.exists():
         msg = f"'{path}': no such postcode file."
         raise DataNotFoundError(msg)
+    if path.is_dir():
+        msg = (
+            f"'{path}' is a folder, not a postcode file. Give the path of the file itself (e.g. "
+            "an OS Code-Point Open CSV such as 'de.csv', or the ONSPD CSV)."
+        )
+        raise DataNotFoundError(msg)
     where = f"'{path}'"
+    problem = content_problem(path)
+    if problem is not None:
+        msg = (
+            f"{where}: cannot use the postcode file: {problem}. Download it again (or fetch it "
+            "with `centrereach data fetch os-codepoint-open`)."
+        )
+        raise DataFormatError(msg)
+    try:
+        header, pc_index, rows = _postcode_rows(path, wanted, where=where)
+    except EOFError as exc:  # click would report an EOFError as a bare "Aborted!"
+        msg = (
+            f"{where}: the postcode file is a truncated gzip file (the download or copy was cut "
+            "short). Download it again."
+        )
+        raise DataFormatError(msg) from exc
+    except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        msg = f"{where}: cannot read the postcode file ({exc}). Download it again."
+        raise DataFormatError(msg) from exc
+    return _postcode_points(header, pc_index, rows, where=where)
+
+
+def _postcode_rows(
+    path: Path, wanted: set[str], *, where: str
+) -> tuple[list[str], int, list[list[str]]]:
+    """The header, the postcode column's position and the rows of the wanted postcodes."""
     opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
     # Stream the file and keep only the wanted rows: an ONSPD file has 2.7 million of them.
     with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
@@ -638,6 +680,15 @@ def _postcodes_from_file(path: Path, wanted: set[str]) -> dict[str, tuple[float,
             for row in reader
             if len(row) > pc_index and normalise_postcode(row[pc_index]) in wanted
         ]
+    return header, pc_index, rows
+
+
+def _postcode_points(
+    header: list[str], pc_index: int, rows: list[list[str]], *, where: str
+) -> dict[str, tuple[float, float]]:
+    """(lon, lat) of each postcode row, from eastings/northings or latitude/longitude."""
+    from pyproj import Transformer
+
     width = len(header)
     frame = pd.DataFrame([(row + [""] * width)[:width] for row in rows], columns=header, dtype=str)
     keys = frame[header[pc_index]].map(normalise_postcode)

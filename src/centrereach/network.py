@@ -863,6 +863,8 @@ def _load_graphml(path: Path, *, mode: Mode, speeds: SpeedModel | None) -> nx.Mu
             f"pass it as `--network {stored_mode}=PATH`"
         )
         raise NetworkError(msg)
+    if stored_mode is None:
+        _check_plain_graphml(G, path, mode)
     crs = str(G.graph.get("crs", "epsg:4326"))
     if ox.projection.is_projected(crs):
         G = ox.project_graph(G, to_latlong=True)
@@ -885,6 +887,59 @@ def _load_graphml(path: Path, *, mode: Mode, speeds: SpeedModel | None) -> nx.Mu
     G.graph["mode"] = mode.value
     G.graph.setdefault("source", f"{path.name} (GraphML)")
     return G
+
+
+#: Ways only people on foot (or bike) may use; osmnx's drive filter leaves them out.
+_FOOT_ONLY_HIGHWAYS = frozenset(
+    {"footway", "path", "pedestrian", "steps", "cycleway", "bridleway", "corridor"}
+)
+
+
+def _check_plain_graphml(G: nx.MultiDiGraph, path: Path, mode: Mode) -> None:
+    """Refuse a GraphML without centrereach's ``mode`` whose edges show it is of the other mode.
+
+    A plain osmnx drive network (``osmnx.save_graphml`` of ``network_type="drive"``) keeps
+    one-way streets in one direction only; walked on, it would send pedestrians round the block.
+    A walk network (two-way throughout, with footpaths no car may use) is refused for driving.
+    """
+    if mode is Mode.WALK:
+        one_way = [
+            (u, v)
+            for u, v, data in G.edges(data=True)
+            if data.get("oneway") in (True, "True", "yes") and not G.has_edge(v, u)
+        ]
+        if one_way:
+            u, v = one_way[0]
+            msg = (
+                f"the GraphML network '{path}' has {len(one_way):,} one-way street edge(s) "
+                f"(e.g. from node {u} to node {v}) and no centrereach mode: it is a drive "
+                "network (osmnx network_type='drive'). Walking on it would follow one-way "
+                "streets and miss footpaths. Pass a walk network (osmnx network_type='walk', "
+                "or an OpenStreetMap extract: `--network walk=EXTRACT.osm.pbf`)."
+            )
+            raise NetworkError(msg)
+    else:
+        foot = [
+            (u, v, hw)
+            for u, v, data in G.edges(data=True)
+            for hw in _as_strings(data.get("highway"))
+            if hw in _FOOT_ONLY_HIGHWAYS
+        ]
+        # osmnx's walk networks are two-way throughout (every edge has oneway=False); a graph
+        # of all ways (osmnx.graph_from_xml) keeps one-way streets and is left as it is.
+        two_way = not any(
+            data.get("oneway") in (True, "True", "yes") for *_, data in G.edges(data=True)
+        )
+        if foot and two_way:
+            u, v, hw = foot[0]
+            msg = (
+                f"the GraphML network '{path}' has {len(foot):,} footpath edge(s) (e.g. "
+                f"highway={hw} from node {u} to node {v}) and no centrereach mode: it is a walk "
+                "network, not a drive network. Pass a drive network (osmnx "
+                "network_type='drive', or an OpenStreetMap extract: "
+                "`--network drive=EXTRACT.osm.pbf`)."
+            )
+            raise NetworkError(msg)
 
 
 def save_network(G: nx.MultiDiGraph, path: str | Path) -> Path:

@@ -35,7 +35,7 @@ import shapely
 from shapely.geometry import MultiPoint
 
 from centrereach._geo import WGS84
-from centrereach.areas import load_areas, origins
+from centrereach.areas import check_weight, load_areas, origins, read_study_area
 from centrereach.centres import load_centres
 from centrereach.errors import (
     CentrereachError,
@@ -121,6 +121,7 @@ def run_study(
             "Add a population file with it to [data] population, or change [analysis] weight."
         )
         raise DataFormatError(msg)
+    check_weight(areas, study.weight)  # missing for too many areas: stop (docs/method.md, 4)
     scenarios = study.scenarios(centres)
 
     routers: dict[str, Router] = {}
@@ -235,7 +236,7 @@ def _areas(study: Study, data_dir: Path | None) -> gpd.GeoDataFrame:
         raise StudyFileError(msg)
     study_area: Any = None
     if study.area.get("polygon"):
-        study_area = gpd.read_file(
+        study_area = read_study_area(
             study.resolve(str(study.area["polygon"]), data_dir=data_dir, what="polygon")
         )
     elif study.area.get("districts"):

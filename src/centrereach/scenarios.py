@@ -84,8 +84,10 @@ def _parse_where(expr: str, centres: pd.DataFrame, *, where: str) -> list[str]:
         raise StudyFileError(msg)
     column, op, raw = match.group("column"), match.group("op"), match.group("value")
     if column not in centres.columns:
+        source = centres.attrs.get("source")
+        named = f"the centres file {source}" if source else "the centres file"
         msg = (
-            f"{where}: the centres file has no column {column!r}; it has "
+            f"{where}: {named} has no column {column!r}; it has "
             f"{', '.join(repr(str(c)) for c in centres.columns if c != 'geometry')}."
         )
         raise StudyFileError(msg)
@@ -96,20 +98,74 @@ def _parse_where(expr: str, centres: pd.DataFrame, *, where: str) -> list[str]:
     except (ValueError, SyntaxError) as exc:
         msg = f"{where}: {raw!r} is not a quoted value or a list of quoted values."
         raise StudyFileError(msg) from exc
-    series = centres[column].astype(str)
+    present = centres[column]
+    occurring = [_cell_text(v) for v in present if not _is_blank(v)]
+    values = list(dict.fromkeys(occurring))  # in the file's order, once each
+    shown = ", ".join(repr(v) for v in values) if values else "none (the column is empty)"
     op = " ".join(op.split())
     if op in ("in", "not in"):
         if not isinstance(value, list | tuple | set):
             msg = f'{where}: \'{op}\' needs a list, e.g. ["a", "b"].'
             raise StudyFileError(msg)
-        mask = series.isin([str(v) for v in value])
-        if op == "not in":
-            mask = ~mask
+        wanted = [_cell_text(v) for v in value]
     else:
-        mask = series == str(value)
-        if op == "!=":
-            mask = ~mask
-    return [str(i) for i in centres.index[mask.to_numpy()]]
+        if isinstance(value, list | tuple | set | dict):
+            msg = f"{where}: '{op}' compares with one quoted value; for a list write 'in [...]'."
+            raise StudyFileError(msg)
+        wanted = [_cell_text(value)]
+    absent = [w for w in wanted if w not in values]
+    source = centres.attrs.get("source")
+    file = f"the centres file {source}" if source else "the centres file"
+    if absent:
+        near = _near_values(absent, values)
+        msg = (
+            f"{where}: {', '.join(repr(a) for a in absent)} never occurs in column {column!r} "
+            f"of {file}, so the condition {expr!r} would select by a value no centre "
+            f"has.{near} The values in the column are: {shown}."
+        )
+        raise StudyFileError(msg)
+    cells = pd.Series([_cell_text(v) for v in present], index=centres.index)
+    mask = cells.isin(wanted)
+    if op in ("!=", "not in"):
+        mask = ~mask
+    kept = [str(i) for i in centres.index[mask.to_numpy()]]
+    if not kept:
+        msg = (
+            f"{where}: the condition {expr!r} keeps no centre open (it selects the centres to "
+            f"keep). The values in column {column!r} of {file} are: {shown}."
+        )
+        raise StudyFileError(msg)
+    return kept
+
+
+def _is_blank(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _cell_text(value: object) -> str:
+    """A cell or a condition's value as the text compared (``1.0`` from a workbook -> ``1``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _near_values(absent: Sequence[str], values: Sequence[str]) -> str:
+    """' Did you mean ...?' for values that differ only in case or by a typing slip."""
+    import difflib
+
+    hints = []
+    for item in absent:
+        same_case = [v for v in values if v.casefold() == item.casefold()]
+        close = same_case or difflib.get_close_matches(item, list(values), n=1, cutoff=0.75)
+        if close:
+            hints.append(f"{close[0]!r} for {item!r}")
+    return f" Did you mean {' and '.join(hints)}?" if hints else ""
 
 
 def scenario_from_spec(name: str, spec: Mapping[str, Any], centres: pd.DataFrame) -> Scenario:

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib.resources
 import logging
 import os
@@ -46,6 +47,7 @@ from types import MappingProxyType
 from typing import Any, Final, NoReturn
 
 from centrereach import _download, _settings
+from centrereach._sniff import content_problem
 from centrereach.errors import DataFormatError, DataNotFoundError, DownloadError
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "fetch",
     "fetch_for_study",
     "locate",
+    "verify",
 ]
 
 logger = logging.getLogger(__name__)
@@ -430,6 +433,8 @@ def _read_registry(data: Mapping[str, Any], *, source: str) -> _Registry:
         for ds_id, record in _table(data, "datasets", source=source).items()
     }
 
+    _check_shared_paths(records, source=source)
+
     def known_id(ds_id: object, where: str) -> str:
         if ds_id not in records:
             _fail(source, where, f"{ds_id!r} is not a dataset id of this file")
@@ -455,6 +460,35 @@ def _read_registry(data: Mapping[str, Any], *, source: str) -> _Registry:
         MappingProxyType(road_extracts),
         lines,
     )
+
+
+def _check_shared_paths(records: Mapping[str, Dataset], *, source: str) -> None:
+    """Refuse two datasets at one path unless it is the same official file for both.
+
+    :func:`fetch` finds a dataset at its ``local_name`` or its ``official_name``; if another
+    dataset's file could sit at that path, one dataset would be answered with the other's file.
+    Two records may share a path only when it holds the same bytes for both: the official
+    download of one URL, which neither re-packages.
+    """
+    claims: dict[str, list[tuple[Dataset, str]]] = {}
+    for ds in records.values():
+        for name in ds.candidate_names:
+            kind = "local" if name == ds.local_name else "official"
+            claims.setdefault(name, []).append((ds, kind))
+    for name, holders in claims.items():
+        if len(holders) < 2:
+            continue
+        urls = {ds.url for ds, _ in holders}
+        repackaged = [ds.id for ds, kind in holders if kind == "local" and ds.repackaged]
+        if None in urls or len(urls) > 1 or repackaged:
+            ids = ", ".join(ds.id for ds, _ in holders)
+            _fail(
+                source,
+                f"[datasets] {ids}",
+                f"these datasets would share the file {name!r} but it is not the same official "
+                "download for all of them (different url, or a re-packaged local copy); give "
+                "each its own local_name or filename",
+            )
 
 
 def _load_registry() -> _Registry:
@@ -655,13 +689,84 @@ def locate(
     ds = _as_dataset(id)
     given = Path(data_dir) if data_dir is not None else None
     cache_path = Path(cache) if cache is not None else None
-    for root in _search_roots(given, cache_path):
+    found = _find(ds, _search_roots(given, cache_path))
+    return found[0] if found is not None else None
+
+
+def _find(ds: Dataset, roots: Iterable[Path]) -> tuple[Path, Path, str] | None:
+    """The first file of ``ds`` in ``roots``: (path, the root it is in, its name in the root)."""
+    for root in roots:
         for name in ds.candidate_names:
             path = root / name
             if path.is_file():
                 logger.debug("dataset %s found at %s", ds.id, path)
-                return path
+                return path, root, name
     return None
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def verify(id: str | Dataset, path: str | os.PathLike[str]) -> str | None:
+    """Check a dataset's local file: by its registered SHA-256, else by size and content.
+
+    The file at :attr:`Dataset.local_name` must have :attr:`Dataset.local_sha256`, the file at
+    :attr:`Dataset.official_name` :attr:`Dataset.sha256`, when one is registered. Otherwise
+    the file must not be empty, must not be a web page (HTML: what a failed download or a
+    sign-in page leaves) and must start as its name says (a ``.gz`` file with the gzip
+    signature, an ``.xlsx`` or ``.zip`` as a zip archive that is complete, GeoJSON as an object
+    that is closed, an ``.osm.pbf`` with ``OSMHeader``). :func:`fetch` calls this on every file
+    it returns.
+
+    Parameters
+    ----------
+    id : str or Dataset
+        The dataset.
+    path : path-like
+        Its file; its name (the last one or two parts of the path) says whether it is the local
+        copy or the official download.
+
+    Returns
+    -------
+    str or None
+        None when the file is good, else what is wrong with it, in words.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> page = folder / dataset("ons-lookup-lad23-utla23").local_name
+    >>> page.parent.mkdir()
+    >>> _ = page.write_text("<!DOCTYPE html><title>Proxy sign-in</title>")
+    >>> print(verify("ons-lookup-lad23-utla23", page))
+    it is a web page (HTML, titled 'Proxy sign-in'), not the data
+    >>> _ = page.write_text("ltla23_code,ltla23_name,utla23_code,utla23_name\\n")  # cut short
+    >>> print(verify("ons-lookup-lad23-utla23", page))  # doctest: +ELLIPSIS
+    its SHA-256 is ..., not the registered f98269...fe (the file is truncated, damaged or
+    another file)
+    """
+    ds = _as_dataset(id)
+    file = Path(path)
+    parts = file.parts
+    name = "/".join(parts[-2:]) if len(parts) >= 2 else file.name
+    expected = {
+        digest
+        for digest, candidate in ((ds.local_sha256, ds.local_name), (ds.sha256, ds.official_name))
+        if digest is not None and candidate.endswith(name)
+    }
+    problem = content_problem(file)  # an empty file or a web page: say so, not its checksum
+    if problem is not None or not expected:
+        return problem
+    digest = _file_sha256(file)
+    if digest in expected:
+        return None
+    registered = " or ".join(f"{d[:6]}...{d[-2:]}" for d in sorted(expected))
+    return (
+        f"its SHA-256 is {digest}, not the registered {registered} (the file is truncated, "
+        "damaged or another file)"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -706,6 +811,45 @@ def _remove_leftovers(created: Iterable[Path]) -> None:
             break
 
 
+def _usable_local(ds: Dataset, opts: FetchOptions, cache_root: Path) -> Path | str:
+    """A local file of ``ds`` that passes :func:`verify`, or a note on bad cached copies removed.
+
+    A bad file in a data folder (the user's) is an error, never touched. A bad file in the cache
+    (centrereach's own) is removed, so that :func:`fetch` downloads the dataset afresh; the
+    returned note says so, for the message if that download fails too.
+    """
+    roots = _search_roots(opts.data_dir, cache_root)
+    user_roots = {
+        Path(r).expanduser() for r in (opts.data_dir, _settings.data_dir()) if r is not None
+    }
+    notes: list[str] = []
+    while (found := _find(ds, roots)) is not None:
+        path, root, _ = found
+        problem = verify(ds, path)
+        if problem is None:
+            return path
+        if root != cache_root or root in user_roots:
+            msg = (
+                f"'{path}': cannot use this file as dataset {ds.id!r} ({ds.title}): {problem}. "
+                f"Replace it with a good copy, or move it out of {root} and run `centrereach "
+                f"data fetch {ds.id}` to download a fresh copy into the cache."
+            )
+            raise DataFormatError(msg)
+        logger.warning(
+            "the cached copy %s of %s is unusable (%s): removing it", path, ds.id, problem
+        )
+        try:
+            path.unlink()
+        except OSError as exc:
+            msg = (
+                f"'{path}': the cached copy of dataset {ds.id!r} is unusable ({problem}) and "
+                f"cannot be removed ({exc.strerror or exc}); delete it by hand."
+            )
+            raise DataFormatError(msg) from exc
+        notes.append(f"The cached copy {path} was unusable ({problem}) and was removed. ")
+    return "".join(notes)
+
+
 def fetch(
     id: str | Dataset,
     options: FetchOptions | None = None,
@@ -719,8 +863,10 @@ def fetch(
 ) -> Path:
     """Return a local path to a dataset's file, downloading it into the cache if needed.
 
-    A file already in ``data_dir``, in ``CENTREREACH_DATA_DIR`` or in the cache is returned as
-    is, with no network access (see :func:`locate`). Otherwise the file is downloaded with pooch
+    A file already in ``data_dir``, in ``CENTREREACH_DATA_DIR`` or in the cache is returned
+    with no network access (see :func:`locate`), once it passes :func:`verify` (its registered
+    SHA-256, else a size and content sniff): a bad file in a data folder is an error; a bad
+    file in the cache is removed and downloaded again. Otherwise the file is downloaded with pooch
     into the cache, verified against its SHA-256 when one is registered, and moved into place
     only when complete: the next call finds it there and makes no request. A dataset with no
     :attr:`Dataset.url` but an :attr:`Dataset.arcgis_service` is assembled from the pages of
@@ -755,20 +901,32 @@ def fetch(
         If ``id`` is unknown, ``data_dir`` (or ``CENTREREACH_DATA_DIR``) names a missing folder,
         or the file is nowhere locally and neither a download URL nor an ArcGIS service is
         known.
+    centrereach.errors.DataFormatError
+        If the file in a data folder fails :func:`verify` (wrong checksum, empty, a web page);
+        the message names the file and says how to replace it.
 
     Examples
     --------
-    With the file in a data folder, nothing is downloaded:
+    With the file in a data folder, nothing is downloaded (File 7 has no registered checksum,
+    so its content is sniffed):
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> target = folder / dataset("ons-lookup-lad23-utla23").local_name
+    >>> target = folder / dataset("iod2025-file7").local_name
     >>> target.parent.mkdir(parents=True)
-    >>> _ = target.write_text("ltla23_code,ltla23_name,utla23_code,utla23_name\\n")
-    >>> fetch("ons-lookup-lad23-utla23", data_dir=folder) == target
+    >>> _ = target.write_text("LSOA code (2021),Index of Multiple Deprivation (IMD) Rank\\n")
+    >>> fetch("iod2025-file7", data_dir=folder) == target
     True
-    >>> fetch("ons-lookup-lad23-utla23", FetchOptions(data_dir=folder)) == target
+    >>> fetch("iod2025-file7", FetchOptions(data_dir=folder)) == target
     True
+
+    A web page saved under the file's name (a failed download) is never used:
+
+    >>> _ = target.write_text("<html><head><title>Service unavailable</title></head></html>")
+    >>> fetch("iod2025-file7", data_dir=folder)
+    Traceback (most recent call last):
+    ...
+    centrereach.errors.DataFormatError: '...': cannot use this file as dataset 'iod2025-file7' ...
     """
     opts = _options(
         options,
@@ -780,11 +938,10 @@ def fetch(
         retries=retries,
     )
     ds = _as_dataset(id)
-    found = locate(ds, data_dir=opts.data_dir, cache=opts.cache)
-    if found is not None:
-        return found
-
     cache_root = opts.cache if opts.cache is not None else cache_dir()
+    removed = _usable_local(ds, opts, cache_root)
+    if isinstance(removed, Path):
+        return removed
     mirror = _mirror_base(opts.base_url)
     url: str | None = None
     if mirror is not None:
@@ -796,8 +953,8 @@ def fetch(
     else:
         searched = [str(root) for root in _search_roots(opts.data_dir, cache_root)]
         msg = (
-            f"dataset {ds.id!r} ({ds.title}) is not in {', '.join(searched)} (looked for "
-            f"{' and '.join(ds.candidate_names)}), and centrereach knows no direct download "
+            f"{removed}dataset {ds.id!r} ({ds.title}) is not in {', '.join(searched)} (looked "
+            f"for {' and '.join(ds.candidate_names)}), and centrereach knows no direct download "
             f"URL for it. {_hand_download_advice(ds)}"
         )
         raise DataNotFoundError(msg)
@@ -814,7 +971,7 @@ def fetch(
         tries = f" after {exc.attempts} attempts" if exc.attempts > 1 else ""
         detail = f" ({exc.what}{tries})" if exc.what else tries
         msg = (
-            f"could not download dataset {ds.id!r} ({ds.title}) from {source}{detail}: "
+            f"{removed}could not download dataset {ds.id!r} ({ds.title}) from {source}{detail}: "
             f"{exc.reason}. Nothing was saved in the cache ({target.parent}). "
             f"{_hand_download_advice(ds)}"
         )
@@ -870,23 +1027,24 @@ def fetch_for_study(
     centrereach.errors.DataNotFoundError
         If files are missing with no download URL, or roads are asked for an area with no
         known extract.
+    centrereach.errors.DataFormatError
+        If a file in a data folder fails :func:`verify` (the message lists every dataset that
+        could not be had).
     ValueError
         If ``vintage`` is not 2011 or 2021.
 
     Examples
     --------
-    A data folder holding every registered file (empty placeholders here) serves a study
-    without any download:
+    Offline, with no data folder and a mirror that does not answer, the error lists every
+    dataset the study needs and says how to get each by hand:
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> for ds in datasets():
-    ...     path = folder / ds.local_name
-    ...     path.parent.mkdir(parents=True, exist_ok=True)
-    ...     _ = path.write_bytes(b"")
-    >>> paths = fetch_for_study("Derbyshire", data_dir=folder, roads=True)
-    >>> paths["deprivation"].name, paths["roads"].name
-    ('imd2025_england_lsoa21_scores_ranks_deciles.csv', 'derbyshire-latest.osm.pbf')
+    >>> fetch_for_study("Derbyshire", data_dir=folder, cache=folder / "cache",
+    ...                 base_url="http://127.0.0.1:9", retries=0, progress=False)
+    Traceback (most recent call last):
+    ...
+    centrereach.errors.DownloadError: 10 of 10 datasets for study area 'Derbyshire' could not ...
     """
     if vintage not in _REGISTRY.studies:
         msg = f"vintage must be 2011 or 2021 (the LSOA vintage of the study), not {vintage!r}"
@@ -918,11 +1076,11 @@ def fetch_for_study(
         "fetching %d datasets for study area %s (LSOA %d)", len(wanted), study_area, vintage
     )
     paths: dict[str, Path] = {}
-    failures: list[DownloadError | DataNotFoundError] = []
+    failures: list[DownloadError | DataNotFoundError | DataFormatError] = []
     for role, dataset_id in wanted.items():
         try:
             paths[role] = fetch(dataset_id, opts)
-        except (DownloadError, DataNotFoundError) as exc:
+        except (DownloadError, DataNotFoundError, DataFormatError) as exc:
             failures.append(exc)
     if failures:
         details = "\n".join(f"- {exc}" for exc in failures)
@@ -930,6 +1088,8 @@ def fetch_for_study(
             f"{len(failures)} of {len(wanted)} datasets for study area {study_area!r} could not "
             f"be had:\n{details}"
         )
+        if any(isinstance(exc, DataFormatError) for exc in failures):
+            raise DataFormatError(msg)
         if any(isinstance(exc, DownloadError) for exc in failures):
             raise DownloadError(msg)
         raise DataNotFoundError(msg)
