@@ -419,7 +419,7 @@ def test_chesterfield_study_end_to_end_through_the_download_path(
         (".osm.pbf", "short", "its MD5 is .*truncated or damaged download"),
         (".osm.pbf", "404", "HTTP 404 Not Found"),
         (".osm.pbf", "500", "HTTP 500 Internal Server Error"),
-        (".osm.pbf", "html", "it is a web page, not an OpenStreetMap PBF file"),
+        (".osm.pbf", "html", r"it is a web page\b.*not an OpenStreetMap (PBF file|extract)"),
         (".osm.pbf", "gone", "the connection closed before the whole file arrived"),
         (".osm.pbf.md5", "html", "is not an MD5 checksum file \\(a web page"),
     ],
