@@ -340,7 +340,7 @@ def _clean_stale(target: Path) -> None:
     Only folders named as this module names them are touched: ``.<name>.XXXXXXXX.part``
     (outputs being built) and ``.<name>.old-<pid>`` (the previous outputs, moved aside for a
     moment while the new ones were swapped in). When a run was killed in that moment, the target
-    is missing and the newest ``old`` folder is put back.
+    is missing and the newest ``old`` folder is put back (when it holds complete outputs).
     """
     parent, name = target.parent, re.escape(target.name)
     if not parent.is_dir():
@@ -357,7 +357,9 @@ def _clean_stale(target: Path) -> None:
             stale_old.append(entry)
     stale_old.sort(key=lambda p: p.stat().st_mtime)
     if stale_old and not target.exists():
-        stale_old.pop().rename(target)
+        newest = stale_old[-1]
+        if not _foreign(newest, _read_manifest(newest)) or _is_legacy_output(newest):
+            stale_old.pop().rename(target)  # complete outputs of ours: put them back
     for entry in stale_old:
         shutil.rmtree(entry, ignore_errors=True)
     if target.is_dir() and not target.is_symlink():
