@@ -30,7 +30,6 @@ from centrereach.errors import (
     EncodingError,
     StudyFileError,
 )
-from centrereach.maps import map_filename
 from centrereach.metrics import DEFAULT_THRESHOLDS_MIN
 from centrereach.network import Mode
 from centrereach.results import StudyResult
@@ -333,7 +332,6 @@ def _scenario_tables(reader: _Reader) -> dict[str, dict[str, Any]]:
                 "one of them.",
             )
         file_names[base] = scen_name
-        map_filename(scen_name, "drive")  # a name map files cannot take would fail here
         allowed = {"label", "description", "close", "keep", "where"}
         for key in spec:
             if key not in allowed:
