@@ -339,6 +339,19 @@ def test_force_writes_beside_other_files_and_leaves_them(tmp_path: Path) -> None
     refused(demo(out), "'council-minutes.docx'")
 
 
+def test_force_never_writes_through_a_link_out_of_the_folder(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "baseline_drive.html").write_text("<p>someone else's page</p>")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "maps").symlink_to(elsewhere, target_is_directory=True)
+    guard = Unchanged(tmp_path)
+    result = cli("demo", "--out", out, "--force")
+    refused(result, f"'{out / 'maps'}' is in the way", "a folder or link")
+    guard.check()
+
+
 def test_rerun_replaces_a_previous_run_as_a_whole(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert cli("demo", "--out", out).exit_code == 0

@@ -278,7 +278,8 @@ def _is_legacy_output(folder: Path) -> bool:
         study = json.loads((folder / "study.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if not isinstance(study, dict) or "centrereach" not in dict(study.get("versions") or {}):
+    versions = study.get("versions") if isinstance(study, dict) else None
+    if not isinstance(versions, dict) or "centrereach" not in versions:
         return False
     for entry in folder.iterdir():
         if entry.is_symlink():
