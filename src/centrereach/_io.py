@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "describe_path", "write_text_atomic"]
+__all__ = ["atomic_path", "describe_path", "file_mode", "umask", "write_text_atomic"]
 
 
 @contextlib.contextmanager
@@ -43,18 +43,47 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def umask() -> int:
+    """The process's file-creation mask (e.g. ``0o022``), read without changing it on Linux.
+
+    >>> 0 <= umask() <= 0o777
+    True
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    current = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(current)
+    return current
+
+
+def file_mode() -> int:
+    """The permissions a new file gets here: ``0o666`` less the umask (``0o644`` for ``022``).
+
+    >>> file_mode() == 0o666 & ~umask()
+    True
+    """
+    return 0o666 & ~umask()
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write UTF-8 ``text`` to ``path`` atomically, readable by others (mode 0644).
+    """Write UTF-8 ``text`` to ``path`` atomically, with the user's usual file permissions.
+
+    The temporary file would be private (mode 0600); the file written gets :func:`file_mode`
+    (0644 under the common umask 022), as any file the user creates.
 
     >>> import tempfile, pathlib
     >>> p = write_text_atomic(pathlib.Path(tempfile.mkdtemp()) / "page.html", "<p>hi</p>")
-    >>> p.read_text(), oct(p.stat().st_mode & 0o777)
-    ('<p>hi</p>', '0o644')
+    >>> p.read_text(), (p.stat().st_mode & 0o777) == file_mode()
+    ('<p>hi</p>', True)
     """
     target = Path(path)
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        tmp.chmod(0o644)  # outputs are for sharing
+        tmp.chmod(file_mode())  # as any file the user creates (mkstemp makes it 0600)
     return target
 
 

@@ -1,12 +1,17 @@
 """The ``centrereach`` command: a thin layer over the library.
 
-Exit codes: 0 success; 2 bad input or missing data (a one-paragraph message, no traceback);
-1 an unexpected error (a bug: please report it with the traceback shown by ``--debug``).
+Exit codes: 0 success; 2 bad input, missing data, or an output folder that cannot be written (a
+one-paragraph message, no traceback); 130 interrupted (Ctrl-C; nothing written); 1 an unexpected
+error (a bug: please report it with the traceback shown by ``--debug``).
+
+The output folder is checked, and held against other runs, before the study runs (see
+:func:`centrereach.outputs.claim_output_folder`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 import warnings
@@ -18,11 +23,11 @@ from typing import Any
 import click
 
 from centrereach._cli_data import data
-from centrereach._cli_errors import user_errors
+from centrereach._cli_errors import CommandError, user_errors
 from centrereach.errors import CentrereachWarning
 from centrereach.network import Mode
 from centrereach.optimisation import Objective
-from centrereach.outputs import write_outputs
+from centrereach.outputs import claim_output_folder
 from centrereach.study import Study
 from centrereach.synthetic import synthetic_study
 
@@ -84,11 +89,20 @@ def _parse_networks(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+_force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into an output folder that holds other files too: file by file, leaving "
+    "those alone (without it, such a folder is refused).",
+)
+
+
 def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command that runs a study file shares."""
     for option in reversed(
         [
-            click.option("--out", "out", type=click.Path(file_okay=False), help="Output folder."),
+            click.option("--out", "out", type=click.Path(), help="Output folder."),
+            _force_option,
             click.option(
                 "--data-dir",
                 type=click.Path(file_okay=False),
@@ -120,6 +134,7 @@ def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def run(
     study_file: str,
     out: str | None,
+    force: bool,
     data_dir: str | None,
     network: tuple[str, ...],
     no_maps: bool,
@@ -131,12 +146,15 @@ def run(
     """Run a study file: travel times, scenarios, tables, maps and the report."""
     networks = _parse_networks(network)
     started = time.perf_counter()
-    with user_errors(debug), _console(debug, quiet):
+    with user_errors(debug) as interrupts, _console(debug, quiet):
         study = Study.from_toml(study_file)
-        result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet,
-                           refresh=refresh)  # fmt: skip
-        folder = Path(out or study.output or Path("output") / study.name)
-        written = write_outputs(result, folder, maps=not no_maps, cdn=cdn)
+        folder = study.output_folder(out)
+        inputs = study.input_paths(data_dir, network_files=networks)
+        with claim_output_folder(folder, force=force, protect=inputs) as claimed:
+            result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet,
+                               refresh=refresh)  # fmt: skip
+            interrupts.check()
+            written = claimed.write(result, maps=not no_maps, cdn=cdn)
     click.echo("")
     click.echo(result.console_summary())
     click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
@@ -146,19 +164,25 @@ def run(
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     default="output/demo",
     show_default=True,
     help="Output folder.",
 )
+@_force_option
 @click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def demo(out: str, no_maps: bool, debug: bool) -> None:
+def demo(out: str, force: bool, no_maps: bool, debug: bool) -> None:
     """Run the synthetic Synthshire demo (no internet, no data files needed)."""
     started = time.perf_counter()
-    with user_errors(debug), _console(debug, False):
+    with (
+        user_errors(debug) as interrupts,
+        _console(debug, False),
+        claim_output_folder(out, force=force) as claimed,
+    ):
         result = synthetic_study().run(progress=True)
-        written = write_outputs(result, out, maps=not no_maps)
+        interrupts.check()
+        written = claimed.write(result, maps=not no_maps)
     click.echo("")
     click.echo(result.console_summary())
     click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
@@ -189,7 +213,12 @@ def demo(out: str, no_maps: bool, debug: bool) -> None:
 )
 @click.option("--must-open", multiple=True, help="A centre id that must stay open. Repeatable.")
 @click.option("--must-close", multiple=True, help="A centre id that must close. Repeatable.")
-@click.option("--per-district", type=int, default=0, help="Keep at least N per district.")
+@click.option(
+    "--per-district",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Keep at least N per district.",
+)
 @_study_options
 def optimise(
     study_file: str,
@@ -201,6 +230,7 @@ def optimise(
     must_close: tuple[str, ...],
     per_district: int,
     out: str | None,
+    force: bool,
     data_dir: str | None,
     network: tuple[str, ...],
     no_maps: bool,
@@ -208,23 +238,66 @@ def optimise(
 ) -> None:
     """Find the best KEEP centres to keep, and compare the study's scenarios with them."""
     networks = _parse_networks(network)
-    with user_errors(debug), _console(debug, True):
+    with user_errors(debug) as interrupts, _console(debug, True):
         study = Study.from_toml(study_file)
-        result = study.run(data_dir=data_dir, network_files=networks, progress=False)
-        outcome = result.optimise(
-            keep=keep,
-            objective=objective,
-            mode=mode,
-            threshold_min=threshold,
-            must_open=must_open,
-            must_close=must_close,
-            per_district=per_district,
-        )
-        default = Path(study.output or Path("output") / study.name)
-        folder = Path(out or default.with_name(f"{study.name}-optimise"))
-        written = write_outputs(outcome.result, folder, maps=not no_maps)
+        _check_optimise_options(study, keep, objective, mode, threshold, must_open, must_close)
+        folder = study.output_folder(out, kind="optimise")
+        inputs = study.input_paths(data_dir, network_files=networks)
+        with claim_output_folder(folder, force=force, protect=inputs) as claimed:
+            result = study.run(data_dir=data_dir, network_files=networks, progress=False)
+            outcome = result.optimise(
+                keep=keep,
+                objective=objective,
+                mode=mode,
+                threshold_min=threshold,
+                must_open=must_open,
+                must_close=must_close,
+                per_district=per_district,
+            )
+            interrupts.check()
+            written = claimed.write(outcome.result, maps=not no_maps)
     click.echo(outcome.summary())
     click.echo(f"Outputs in {written}.")
+
+
+def _check_optimise_options(
+    study: Study,
+    keep: int,
+    objective: str,
+    mode: str | None,
+    threshold: float | None,
+    must_open: tuple[str, ...],
+    must_close: tuple[str, ...],
+) -> None:
+    """Refuse options that cannot work with this study before it runs (it may take minutes)."""
+    where = study.path or "the study"
+    if mode is not None and mode not in study.modes:
+        msg = (
+            f"--mode {mode}: the study {where} has no {mode} travel times (its modes: "
+            f"{', '.join(study.modes)}). Choose one of them, or add {mode!r} to [analysis] "
+            "modes (with a [network] entry for it)."
+        )
+        raise CommandError(msg)
+    if threshold is not None:
+        if objective != Objective.COVERAGE.value:
+            msg = (
+                f"--threshold applies only to --objective {Objective.COVERAGE.value}, not "
+                f"{objective}. Leave it out, or use --objective {Objective.COVERAGE.value}."
+            )
+            raise CommandError(msg)
+        if not (math.isfinite(threshold) and threshold > 0):
+            msg = f"--threshold must be a number of minutes greater than 0, not {threshold}."
+            raise CommandError(msg)
+    both = sorted(set(must_open) & set(must_close))
+    if both:
+        msg = f"--must-open and --must-close both name {', '.join(both)}: choose one for each."
+        raise CommandError(msg)
+    if keep < len(set(must_open)):
+        msg = (
+            f"--keep {keep} is smaller than the {len(set(must_open))} centres given with "
+            "--must-open."
+        )
+        raise CommandError(msg)
 
 
 main.add_command(data)

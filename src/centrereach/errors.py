@@ -31,6 +31,7 @@ __all__ = [
     "MissingColumnError",
     "NetworkError",
     "NetworkUnavailableError",
+    "OutputError",
     "OutsideStudyAreaWarning",
     "SnapWarning",
     "SolverError",
@@ -239,6 +240,29 @@ class NetworkUnavailableError(DataNotFoundError):
     Traceback (most recent call last):
     ...
     centrereach.errors.NetworkUnavailableError: the drive network file ... does not exist. ...
+    """
+
+
+class OutputError(OSError, CentrereachError):
+    """The outputs cannot be written where asked, and nothing was written there.
+
+    The output folder is a file, the current folder, a folder holding the study's inputs, or a
+    folder holding files centrereach did not write; or it is read-only, full, or in use by
+    another run. The message names the folder and says what to do. It is also an ``OSError``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from centrereach import write_outputs
+    >>> from centrereach.synthetic import synthetic_study
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "notes.txt").write_text("my notes")
+    >>> write_outputs(synthetic_study(n_side=6, cells=2).run(progress=False), folder)
+    Traceback (most recent call last):
+    ...
+    centrereach.errors.OutputError: the output folder '...' holds files centrereach did not ...
+    >>> (folder / "notes.txt").read_text()
+    'my notes'
     """
 
 

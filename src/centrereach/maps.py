@@ -421,13 +421,24 @@ def layer_names(labels: MapLabels) -> dict[str, str]:
 
 
 def map_filename(scenario: str, mode: str) -> str:
-    """The file name of a scenario's map (``maps/<scenario>_<mode>.html``).
+    """The file name of a scenario's map (``maps/<scenario>_<mode>.html``), one per name.
 
-    >>> map_filename("close two", "drive")
+    A name made of letters, digits, ``-``, ``_`` and ``.`` is used as it is. Any other name
+    is made safe for every file system, and a short hash of the name as written is added, so
+    two names that become the same safe text (``close/x`` and ``close-x``) still get two files.
+
+    >>> map_filename("close-two", "drive")
     'close-two_drive.html'
+    >>> map_filename("close/x", "walk"), map_filename("close x", "walk")
+    ('close-x-a8ef829e_walk.html', 'close-x-121c6155_walk.html')
     """
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario).strip("-") or "scenario"
-    return f"{safe}_{mode}.html"
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", scenario):
+        return f"{scenario}_{mode}.html"
+    import hashlib
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario).strip("-.")[:80] or "scenario"
+    tag = hashlib.sha256(scenario.encode("utf-8")).hexdigest()[:8]
+    return f"{safe}-{tag}_{mode}.html"
 
 
 # --------------------------------------------------------------------------------------------

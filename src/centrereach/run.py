@@ -113,6 +113,7 @@ def run_study(
     folder = study.data_folder(data_dir)
     logger.info("loading centres and areas")
     centres = _centres(study, folder)
+    status_column = _status_column(study, centres)  # a mistyped column: say so before routing
     areas = _areas(study, folder)
     if study.weight not in areas.columns:
         msg = (
@@ -179,7 +180,7 @@ def run_study(
         area_description=str(study.area.get("description", "")),
         notes=tuple(study.notes),
         synthetic=study.synthetic,
-        status_column=_status_column(study, centres),
+        status_column=status_column,
         max_snap_m=study.max_snap_m,
         excluded=excluded_all,
         all_area_count=len(areas),
@@ -300,9 +301,18 @@ def _network(
 
 def _status_column(study: Study, centres: gpd.GeoDataFrame) -> str | None:
     """The centres' status column (``[centres] status_column``, else one named ``status*``)."""
-    columns = [str(c) for c in centres.columns]
+    columns = [str(c) for c in centres.columns if c != "geometry"]
     given = study.centres_spec.get("status_column")
-    if given and given in columns:
+    if given and given not in columns:
+        where = f"{study.path}: " if study.path is not None else ""
+        file = study.centres_spec.get("file", "")
+        msg = (
+            f"{where}[centres] status_column {given!r} is not a column of the centres file "
+            f"'{file}'; its columns are {', '.join(repr(c) for c in columns)}. Correct the "
+            "name, or remove the key."
+        )
+        raise StudyFileError(msg)
+    if given:
         return str(given)
     return next((c for c in columns if c.lower().startswith("status")), None)
 

@@ -182,6 +182,8 @@ def scenario_from_spec(name: str, spec: Mapping[str, Any], centres: pd.DataFrame
     ('b', 'c')
     >>> scenario_from_spec("d", {"close": ["a"]}, centres).open_centres
     ('b', 'c')
+    >>> scenario_from_spec("d", {"keep": "a"}, centres).open_centres  # one id, as a string
+    ('a',)
     """
     where = f"scenario '{name}'"
     known = [str(i) for i in centres.index]
@@ -193,12 +195,15 @@ def scenario_from_spec(name: str, spec: Mapping[str, Any], centres: pd.DataFrame
         )
         raise StudyFileError(msg)
     kind = given[0]
-    if kind == "close":
-        closed = set(_check_known(spec["close"], known, where=f"{where}, key 'close'"))
-        open_ids = [c for c in known if c not in closed]
-    elif kind == "keep":
-        kept = set(_check_known(spec["keep"], known, where=f"{where}, key 'keep'"))
-        open_ids = [c for c in known if c in kept]
+    if kind in ("close", "keep"):
+        ids = spec[kind]
+        if isinstance(ids, str):
+            ids = [ids]  # one id, not a list of its characters
+        elif not isinstance(ids, list | tuple) or not all(isinstance(i, str) for i in ids):
+            msg = f'{where}, key {kind!r}: give a list of centre ids, e.g. ["ketton"]; got {ids!r}'
+            raise StudyFileError(msg)
+        chosen = set(_check_known(ids, known, where=f"{where}, key {kind!r}"))
+        open_ids = [c for c in known if (c in chosen) == (kind == "keep")]
     else:
         open_ids = _parse_where(str(spec["where"]), centres, where=f"{where}, key 'where'")
     if not open_ids:

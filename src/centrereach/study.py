@@ -13,6 +13,8 @@ names the key and its line); :meth:`Study.run` hands the study to the pipeline
 
 from __future__ import annotations
 
+import codecs
+import math
 import os
 import re
 import tomllib
@@ -22,7 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from centrereach import _settings, sources
-from centrereach.errors import DataNotFoundError, StudyFileError
+from centrereach.errors import (
+    CentrereachError,
+    DataNotFoundError,
+    EncodingError,
+    StudyFileError,
+)
 from centrereach.metrics import DEFAULT_THRESHOLDS_MIN
 from centrereach.network import Mode
 from centrereach.results import StudyResult
@@ -91,7 +98,82 @@ MODES = tuple(m.value for m in Mode)
 WEIGHTS = ("children", "population", "under5")
 SPEED_MODELS = ("realistic", "free-flow")
 NETWORK_SOURCES = ("geofabrik", "overpass")
+LOCATIONS = ("latlon", "en", "postcode", "geometry")
 DEFAULT_MAX_SNAP_M = 1_000.0
+
+
+#: Allowed range of each number in a study file: (lowest, highest, lowest allowed itself, words).
+NUMBER_RANGES: dict[str, tuple[float, float, bool, str]] = {
+    "max_snap_m": (0.0, 100_000.0, False, "a distance in metres, more than 0 and at most 100000"),
+    "min_coverage": (0.0, 1.0, True, "a fraction of the areas, from 0 to 1 (e.g. 0.5)"),
+    "buffer_m": (0.0, 100_000.0, True, "a distance in metres, from 0 to 100000"),
+    "thresholds_min": (0.0, 1_440.0, False, "minutes, more than 0 and at most 1440 (a day)"),
+}
+
+
+def _number_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` is not allowed for ``key`` (see :data:`NUMBER_RANGES`), or None."""
+    low, high, low_ok, words = NUMBER_RANGES[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be {words}, not {value!r}"
+    if not math.isfinite(value):
+        return f"must be {words}, not {value!r} (a finite number)"
+    if value < low or (value == low and not low_ok) or value > high:
+        return f"must be {words}, not {value!r}"
+    return None
+
+
+def _decode(raw: bytes, file: Path) -> str:
+    """The text of a study file: UTF-8, or UTF-8/UTF-16/UTF-32 marked by a byte-order mark."""
+    marks = (
+        (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+        (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+        (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    )
+    for mark, codec, name in marks:
+        if raw.startswith(mark):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError as exc:
+                msg = (
+                    f"{file}: the study file starts with a {name} byte-order mark but is not "
+                    f"valid {name} text ({exc.reason} at byte {exc.start}). Save it as UTF-8."
+                )
+                raise EncodingError(msg) from exc
+    save = (
+        "Save it as UTF-8 (in Notepad: File > Save as, Encoding: UTF-8; in other editors, "
+        "choose the UTF-8 encoding)."
+    )
+    if b"\x00" in raw:
+        msg = (
+            f"{file}: the study file must be UTF-8 text, and this one holds zero bytes: it looks "
+            f"like UTF-16 without a byte-order mark. {save}"
+        )
+        raise EncodingError(msg)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        try:
+            raw.decode("cp1252")
+            looks = "it looks like Windows-1252 ('ANSI') text"
+        except UnicodeDecodeError:
+            looks = "an encoding centrereach does not guess"
+        msg = (
+            f"{file}, line {line}, column {column}: the study file must be UTF-8 text, but byte "
+            f"0x{raw[exc.start]:02X} is not UTF-8 ({looks}). {save}"
+        )
+        raise EncodingError(msg) from exc
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A study-file value that may be one item or a list of them, as a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,10 +264,146 @@ class _Reader:
         return value
 
     def number(self, table: str, key: str, default: float) -> float:
+        """A number within its allowed range (:data:`NUMBER_RANGES`)."""
         value = self.table(table).get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise self.fail(table, key, f"must be a non-negative number, not {value!r}")
+        problem = _number_problem(key, value)
+        if problem:
+            raise self.fail(table, key, problem)
         return float(value)
+
+    def flag(self, table: str, key: str, default: bool) -> bool:
+        value = self.table(table).get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(table, key, f"must be true or false (no quotes), not {value!r}")
+        return value
+
+
+def _thresholds(reader: _Reader) -> tuple[float, ...]:
+    value = reader.table("analysis").get("thresholds_min", list(DEFAULT_THRESHOLDS_MIN))
+    if not isinstance(value, list) or not value:
+        raise reader.fail(
+            "analysis", "thresholds_min", "must be a list of minutes, e.g. [15, 30, 45, 60]"
+        )
+    for item in value:
+        problem = _number_problem("thresholds_min", item)
+        if problem:
+            raise reader.fail("analysis", "thresholds_min", f"each value {problem}")
+    if len(set(value)) != len(value):
+        raise reader.fail(
+            "analysis", "thresholds_min", f"has a value twice ({value!r}); give each once"
+        )
+    return tuple(float(t) for t in value)
+
+
+def _ids(reader: _Reader, table: str, key: str, value: Any) -> list[str]:
+    """Centre ids: a list of quoted strings, or one quoted string (one id)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise reader.fail(
+            table, key, f'must be a list of quoted centre ids, e.g. ["ketton"]; got {value!r}'
+        )
+    return list(value)
+
+
+def _scenario_tables(reader: _Reader) -> dict[str, dict[str, Any]]:
+    scenarios = reader.table("scenarios")
+    out: dict[str, dict[str, Any]] = {}
+    file_names: dict[str, str] = {}
+    for scen_name, spec in scenarios.items():
+        table = f"scenarios.{scen_name}"
+        if not isinstance(spec, Mapping):
+            raise reader.fail("scenarios", scen_name, "must be a table [scenarios.NAME]")
+        if scen_name == BASELINE:
+            raise reader.fail(
+                table,
+                None,
+                "'baseline' (every centre open) is always included; give your scenario another "
+                "name",
+            )
+        if not scen_name.strip() or any(ord(c) < 32 for c in scen_name):
+            raise reader.fail(table, None, "a scenario needs a name of visible characters")
+        # Maps are files named after the scenario: two names that differ only in punctuation or
+        # case would be easy to confuse, and on Windows and macOS one file.
+        base = re.sub(r"[^A-Za-z0-9_.]+", "-", scen_name).strip("-.").casefold()
+        if base in file_names:
+            raise reader.fail(
+                table,
+                None,
+                f"the scenarios {file_names[base]!r} and {scen_name!r} differ only in "
+                f"punctuation or upper and lower case (both are {base!r} in file names). Rename "
+                "one of them.",
+            )
+        file_names[base] = scen_name
+        allowed = {"label", "description", "close", "keep", "where"}
+        for key in spec:
+            if key not in allowed:
+                raise reader.fail(
+                    table, key, f"unknown key. Allowed keys: {', '.join(sorted(allowed))}."
+                )
+        given = [k for k in ("close", "keep", "where") if k in spec]
+        if len(given) != 1:
+            raise reader.fail(table, None, "give exactly one of 'close', 'keep' or 'where'")
+        clean = dict(spec)
+        for key in ("label", "description", "where"):
+            if key in spec and not isinstance(spec[key], str):
+                raise reader.fail(table, key, f"must be a quoted string, not {spec[key]!r}")
+        for key in ("close", "keep"):
+            if key in spec:
+                clean[key] = _ids(reader, table, key, spec[key])
+        out[scen_name] = clean
+    return out
+
+
+def _area_table(reader: _Reader) -> dict[str, Any]:
+    area = dict(reader.table("area"))
+    if "districts" in area:
+        area["districts"] = reader.strings("area", "districts")
+    for key in ("county", "polygon", "description"):
+        reader.string("area", key)
+    return area
+
+
+def _data_table(reader: _Reader) -> dict[str, Any]:
+    data = dict(reader.table("data"))
+    for key in data:
+        if key == "population":
+            data[key] = reader.strings("data", key)
+        else:
+            reader.string("data", key)
+    return data
+
+
+def _centres_table(reader: _Reader) -> dict[str, Any]:
+    centres = dict(reader.table("centres"))
+    if "file" not in centres:
+        raise reader.fail("centres", "file", "is required: the path of the centres file")
+    for key in ("file", "postcodes", "status_column"):
+        reader.string("centres", key)
+    if "location" in centres:
+        reader.choice("centres", "location", LOCATIONS, "latlon")
+    if "include" in centres:
+        centres["include"] = _ids(reader, "centres", "include", centres["include"])
+    return centres
+
+
+def _network_table(reader: _Reader, modes: Sequence[str]) -> dict[str, Any]:
+    network = dict(reader.table("network"))
+    for mode in MODES:
+        reader.string("network", mode)
+    for mode in modes:
+        if mode not in network:
+            raise reader.fail(
+                "network",
+                mode,
+                f"is missing: say where the {mode} network comes from "
+                "('download', or an .osm.pbf/.graphml file)",
+            )
+    if "buffer_m" in network:
+        network["buffer_m"] = reader.number("network", "buffer_m", 10_000.0)
+    if "source" in network:
+        reader.choice("network", "source", NETWORK_SOURCES, "geofabrik")
+    return network
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,18 +450,47 @@ class Study:
 
     # -- construction -------------------------------------------------------------------------
 
+    def __post_init__(self) -> None:
+        """Check the settings of a study built directly (``from_toml`` checks them first)."""
+        bad = [m for m in self.modes if m not in MODES]
+        if not self.modes or bad:
+            msg = f"modes must be some of {', '.join(MODES)}; got {list(self.modes)!r}"
+            raise StudyFileError(msg)
+        checks: tuple[tuple[str, list[Any]], ...] = (
+            ("max_snap_m", [self.max_snap_m]),
+            ("min_coverage", [self.min_coverage]),
+            ("thresholds_min", list(self.thresholds_min) or [None]),
+        )
+        for key, values in checks:
+            for value in values:
+                problem = _number_problem(key, value)
+                if problem:
+                    msg = f"{key} {problem}"
+                    raise StudyFileError(msg)
+        if len(set(self.thresholds_min)) != len(self.thresholds_min):
+            msg = f"thresholds_min has a value twice: {list(self.thresholds_min)!r}"
+            raise StudyFileError(msg)
+
     @classmethod
     def from_toml(cls, path: str | os.PathLike[str]) -> Study:
         """Read a study file.
 
+        The file is UTF-8 text (a byte-order mark for UTF-8, UTF-16 or UTF-32 is understood).
         Raises :class:`~centrereach.errors.StudyFileError` naming the key and its line, with the
-        allowed values, for any invalid entry.
+        allowed values, for any invalid entry, and :class:`~centrereach.errors.EncodingError`
+        for a file in another encoding.
         """
         file = Path(path)
         if not file.is_file():
-            msg = f"{file}: no such study file."
+            what = "a folder, not a study file" if file.is_dir() else "no such study file"
+            msg = f"{file}: {what}."
             raise DataNotFoundError(msg)
-        text = file.read_text(encoding="utf-8")
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            msg = f"{file}: cannot read the study file ({exc.strerror or exc})."
+            raise DataNotFoundError(msg) from exc
+        text = _decode(raw, file)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -266,71 +513,31 @@ class Study:
                     "modes",
                     f"{mode!r} is not a mode. Allowed values: {', '.join(MODES)}.",
                 )
-        thresholds = reader.table("analysis").get("thresholds_min", list(DEFAULT_THRESHOLDS_MIN))
-        if (
-            not isinstance(thresholds, list)
-            or not thresholds
-            or not all(
-                isinstance(t, int | float) and not isinstance(t, bool) and t > 0 for t in thresholds
-            )
-        ):
+        thresholds = _thresholds(reader)
+        scenarios = _scenario_tables(reader)
+        area = _area_table(reader)
+        data_table = _data_table(reader)
+        centres_table = _centres_table(reader)
+        network = _network_table(reader, modes)
+        output = reader.string("study", "output", None)
+        if output is not None and Path(output.strip()).name in ("", ".", ".."):
             raise reader.fail(
-                "analysis",
-                "thresholds_min",
-                "must be a list of positive minutes, e.g. [15, 30, 45, 60]",
+                "study",
+                "output",
+                f"{output!r} does not name a folder of its own; centrereach replaces its output "
+                'folder on every run. Give one, e.g. output = "output/NAME".',
             )
-        scenarios = reader.table("scenarios")
-        for scen_name, spec in scenarios.items():
-            if not isinstance(spec, Mapping):
-                raise reader.fail("scenarios", scen_name, "must be a table [scenarios.NAME]")
-            if scen_name == BASELINE:
-                raise reader.fail(
-                    f"scenarios.{scen_name}",
-                    None,
-                    "'baseline' (every centre open) is always included; "
-                    "give your scenario another name",
-                )
-            allowed = {"label", "description", "close", "keep", "where"}
-            for key in spec:
-                if key not in allowed:
-                    raise reader.fail(
-                        f"scenarios.{scen_name}",
-                        key,
-                        f"unknown key. Allowed keys: {', '.join(sorted(allowed))}.",
-                    )
-            given = [k for k in ("close", "keep", "where") if k in spec]
-            if len(given) != 1:
-                raise reader.fail(
-                    f"scenarios.{scen_name}", None, "give exactly one of 'close', 'keep' or 'where'"
-                )
-        area = dict(reader.table("area"))
-        data_table = dict(reader.table("data"))
-        centres_table = dict(reader.table("centres"))
-        if "file" not in centres_table:
-            raise reader.fail("centres", "file", "is required: the path of the centres file")
-        network = dict(reader.table("network"))
-        if "source" in network:
-            reader.choice("network", "source", NETWORK_SOURCES, "geofabrik")
-        for mode in modes:
-            if mode not in network:
-                raise reader.fail(
-                    "network",
-                    mode,
-                    f"is missing: say where the {mode} network comes from "
-                    "('download', or an .osm.pbf/.graphml file)",
-                )
-        study_table = reader.table("study")
-        notes = study_table.get("notes", [])
+        notes = reader.strings("study", "notes") or []
         return cls(
             name=name,
             title=reader.string("study", "title", name) or name,
             description=reader.string("study", "description", "") or "",
-            notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (str(notes),),
-            output=reader.string("study", "output", None),
-            synthetic=bool(study_table.get("synthetic", False)),
-            scenario_specs={k: dict(v) for k, v in scenarios.items()},
+            notes=tuple(notes),
+            output=output,
+            synthetic=reader.flag("study", "synthetic", False),
+            scenario_specs=scenarios,
             modes=tuple(modes),
-            thresholds_min=tuple(float(t) for t in thresholds),
+            thresholds_min=thresholds,
             weight=reader.choice("analysis", "weight", WEIGHTS, "children"),
             area=area,
             data=data_table,
@@ -341,6 +548,73 @@ class Study:
             speed_model=reader.choice("analysis", "speed_model", SPEED_MODELS, "realistic"),
             path=file.resolve(),
         )
+
+    def output_folder(
+        self, out: str | os.PathLike[str] | None = None, *, kind: str = "run"
+    ) -> Path:
+        """The output folder: ``out`` if given, else ``[study] output``, else ``output/<name>``.
+
+        For ``kind="optimise"`` the default is a sibling folder ``<name>-optimise``.
+
+        >>> Study(name="t", title="T").output_folder(kind="optimise").as_posix()
+        'output/t-optimise'
+        """
+        if out is not None:
+            return Path(out)
+        default = Path(self.output) if self.output else Path("output") / self.name
+        return default.with_name(f"{self.name}-optimise") if kind == "optimise" else default
+
+    def input_paths(
+        self,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        network_files: Mapping[str, str | os.PathLike[str]] | None = None,
+    ) -> tuple[Path, ...]:
+        """The files and folders a run reads, as far as known before it runs.
+
+        The study file, the data folder, the download cache and every value that names a file
+        (dataset ids are found in the data folder or the cache). An output folder must be none
+        of these, nor hold any (see :func:`centrereach.outputs.claim_output_folder`).
+
+        >>> study = Study(name="t", title="T", centres_spec={"file": "/srv/centres.csv"})
+        >>> Path("/srv/centres.csv") in study.input_paths()
+        True
+        """
+        found: list[Path] = []
+        if self.path is not None:
+            found.append(self.path)
+        folder = self.data_folder(data_dir)
+        if folder is not None:
+            found.append(folder)
+        found.append(_settings.cache_dir())
+        values = [v for k, v in self.data.items() if k != "dir"]
+        values += [self.centres_spec.get("file"), self.centres_spec.get("postcodes")]
+        values += [self.area.get("polygon")] + [self.network_spec.get(m) for m in MODES]
+        cache = found[-1]
+        for value in values:
+            for item in _as_list(value):
+                path = self._path_of(str(item), folder)
+                if path is not None:
+                    found.append(path)
+                    continue
+                try:  # a dataset id: where its file sits in the data folder or the cache
+                    names = sources.dataset(str(item)).candidate_names
+                except CentrereachError:
+                    continue  # not a known id ('download', or a typo the run will name)
+                found += [root / n for root in (folder, cache) if root is not None for n in names]
+        found += [Path(v) for v in (network_files or {}).values()]
+        return tuple(found)
+
+    def _path_of(self, value: str, data_dir: Path | None) -> Path | None:
+        """The path a study-file value names, or None for a dataset id or ``download``."""
+        if value.startswith("data:"):
+            return data_dir / value[len("data:") :] if data_dir is not None else None
+        if value == "download" or (
+            "/" not in value and "\\" not in value and "." not in Path(value).name
+        ):
+            return None
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir() / path
 
     # -- resolving inputs -----------------------------------------------------------------------
 
