@@ -4,10 +4,10 @@
 (node ``x`` = longitude, ``y`` = latitude, ``G.graph["crs"] == "epsg:4326"``; node ids are
 OpenStreetMap ids) whose every edge has ``length`` (m), ``speed_kph`` (km/h), ``travel_time``
 (s) and ``highway``. Graphs are built the way osmnx builds them from the same data: osmnx's
-``"drive"``, ``"walk"`` or ``"bike"`` (our ``"cycle"``) way filter, osmnx's one-way rules, great-circle edge lengths and the
-largest weakly connected component. Every node of every way is kept (osmnx's
-``simplify=False``), so points snap to the road beside them rather than to the nearest
-junction; ``simplify=True`` runs :func:`osmnx.simplify_graph` instead. See
+``"drive"``, ``"walk"`` or ``"bike"`` (our ``"cycle"``) way filter, osmnx's one-way rules,
+great-circle edge lengths and the largest weakly connected component. Every node of every
+way is kept (osmnx's ``simplify=False``), so points snap to the road beside them rather than
+to the nearest junction; ``simplify=True`` runs :func:`osmnx.simplify_graph` instead. See
 ``docs/method-network.md``.
 
 Examples
@@ -445,8 +445,9 @@ def add_travel_times(
     Driving: ``speed_limit_kph`` is the tagged limit (see :func:`parse_maxspeed`), else the
     model's default for the ``highway`` class; an edge that already has ``speed_limit_kph``
     (a graph made by centrereach) keeps it. ``speed_kph = speed_limit_kph × realism_factor``.
-    Walking: ``speed_kph = speeds.walk_kph``; cycling: ``speeds.cycle_kph``. Then ``travel_time = length / (speed_kph / 3.6)``,
-    plus ``junction_delay_s`` on driving edges that end at a junction (``street_count >= 3``).
+    Walking: ``speed_kph = speeds.walk_kph``; cycling: ``speeds.cycle_kph``. Then
+    ``travel_time = length / (speed_kph / 3.6)``, plus ``junction_delay_s`` on driving edges
+    that end at a junction (``street_count >= 3``).
     Edges merged by simplification whose ``highway``/``maxspeed`` are lists get the mean of their
     parts' limits.
 

@@ -431,7 +431,9 @@ class SpeedModel:
             )
         if mode == "cycle":
             source = " (DfT Journey Time Statistics)" if self.cycle_kph == CYCLE_KPH else ""
-            return f"Cycling: {self.cycle_kph:g} km/h on every road and path open to bicycles{source}"
+            return (
+                f"Cycling: {self.cycle_kph:g} km/h on every road and path open to bicycles{source}"
+            )
         text = (
             "Driving: speed limits as tagged in OpenStreetMap (UK defaults by road class where "
             f"untagged) × {self.realism_factor:g}"
