@@ -74,7 +74,7 @@ def main() -> None:
 
 def _parse_networks(values: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
-    modes = [m.value for m in Mode]
+    modes = [m.value for m in Mode if m is not Mode.TRANSIT]  # transit walks on the walk network
     for value in values:
         mode, sep, path = value.partition("=")
         if not sep or mode not in modes or not path:
@@ -99,7 +99,16 @@ def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "network",
                 multiple=True,
                 metavar="MODE=PATH",
-                help="Use this road network file for MODE (drive or walk). Repeatable.",
+                help="Use this road network file for MODE (drive, walk or cycle; transit walks on "
+                "the walk network). Repeatable.",
+            ),
+            click.option(
+                "--gtfs",
+                "gtfs",
+                multiple=True,
+                metavar="PATH",
+                help="Public transport timetables (a GTFS zip or folder, or a dataset id) for the "
+                "transit mode, instead of the study's [transit] gtfs. Repeatable.",
             ),
             click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report."),
             click.option("--debug", is_flag=True, help="Show tracebacks."),
@@ -121,6 +130,7 @@ def run(
     out: str | None,
     data_dir: str | None,
     network: tuple[str, ...],
+    gtfs: tuple[str, ...],
     no_maps: bool,
     debug: bool,
     offline: bool,
@@ -131,7 +141,9 @@ def run(
     started = time.perf_counter()
     with user_errors(debug), _console(debug, quiet):
         study = Study.from_toml(study_file)
-        result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet)
+        result = study.run(
+            data_dir=data_dir, network_files=networks, gtfs=gtfs or None, progress=not quiet
+        )
         folder = Path(out or study.output or Path("output") / study.name)
         written = write_outputs(result, folder, maps=not no_maps, offline=offline)
     click.echo("")
@@ -200,6 +212,7 @@ def optimise(
     out: str | None,
     data_dir: str | None,
     network: tuple[str, ...],
+    gtfs: tuple[str, ...],
     no_maps: bool,
     debug: bool,
 ) -> None:
@@ -207,7 +220,9 @@ def optimise(
     networks = _parse_networks(network)
     with user_errors(debug), _console(debug, True):
         study = Study.from_toml(study_file)
-        result = study.run(data_dir=data_dir, network_files=networks, progress=False)
+        result = study.run(
+            data_dir=data_dir, network_files=networks, gtfs=gtfs or None, progress=False
+        )
         outcome = result.optimise(
             keep=keep,
             objective=objective,

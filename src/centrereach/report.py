@@ -753,6 +753,10 @@ def _notes(result: StudyResult) -> dict[str, Any]:
     return {
         "origins": origins,
         "networks": _networks(result),
+        "skipped": [
+            (MODE_TITLES.get(str(mode), str(mode)), str(why))
+            for mode, why in (result.provenance.get("modes_skipped") or {}).items()
+        ],
         "max_snap": f"{result.max_snap_m:,.0f}",
         "excluded": excluded,
         "locations": locations,

@@ -659,6 +659,8 @@ class StudyResult:
             f"{covered} of {self.all_area_count} areas covered{excluded}; "
             f"{len(self.centres)} centres.",
         ]
+        for mode, why in (self.provenance.get("modes_skipped") or {}).items():
+            lines.append(f"Not computed {mode_words(str(mode))} ({mode}): {why}.")
         lines += [h.to_text() for h in self.headlines()]
         return "\n".join(lines)
 
