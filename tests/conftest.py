@@ -177,10 +177,8 @@ def synthetic_result() -> Iterator[Any]:
 
 
 def _study_result(toml: str, shared: Path) -> Any:
-    from centrereach.errors import CoverageWarning, SnapWarning
+    from centrereach.errors import CoverageWarning, ModeSkippedWarning, SnapWarning
     from centrereach.study import Study
-
-    from centrereach.errors import ModeSkippedWarning
 
     with warnings.catch_warnings():
         # Expected, and tested where they matter (test_study.py): the Chesterfield extract does

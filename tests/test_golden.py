@@ -3,8 +3,9 @@
 The files in ``tests/data/golden/<study>/`` were written by ``centrereach run`` (commit b70e03f,
 before the architecture rework). The cycling rows and ``matrix_cycle.csv`` were added when the
 studies gained the cycle mode (their drive and walk rows unchanged, checked to the precision
-below); without a GTFS feed the studies have no transit rows. A change to any number, a row or a column must update them on
-purpose (re-run the study and copy the CSVs over), never by accident. Values are compared at the
+below); without a GTFS feed the studies have no transit rows. A change to any number, a row or
+a column must update them on purpose (re-run the study and copy the CSVs over), never by
+accident. Values are compared at the
 precision the CSVs carry (3 decimals; 4 for equity).
 """
 
