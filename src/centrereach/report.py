@@ -979,7 +979,7 @@ def write_report_and_maps(
     >>> from centrereach.synthetic import synthetic_study
     >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
     >>> [p.name for p in write_report_and_maps(result, tempfile.mkdtemp())][-3:]
-    ['close-two_drive.html', 'close-two_walk.html', 'report.html']
+    ['close-two_transit.html', 'close-two_cycle.html', 'report.html']
     """
     out = Path(folder)
     shapes = display_shapes(result.areas)

@@ -144,20 +144,16 @@ def run_study(
     modes = list(study.modes)
     skipped: dict[str, str] = {}
     feeds: list[Feed] = []
-    if "transit" in modes:
-        feeds = _feeds(study, folder, gtfs)
-        if not feeds:
-            reason = (
-                "no GTFS timetable was given ([transit] gtfs in the study file, or --gtfs PATH)"
-            )
-            warnings.warn(
-                f"public transport (transit) is not computed: {reason}. The study runs with "
-                f"{', '.join(m for m in modes if m != 'transit') or 'no other mode'} only.",
-                ModeSkippedWarning,
-                stacklevel=3,
-            )
-            modes.remove("transit")
-            skipped["transit"] = reason
+    if "transit" in modes and not (gtfs or study.feeds or _feed_values(study)):
+        reason = "no GTFS timetable was given ([transit] gtfs in the study file, or --gtfs PATH)"
+        warnings.warn(
+            f"public transport (transit) is not computed: {reason}. The study runs with "
+            f"{', '.join(m for m in modes if m != 'transit') or 'no other mode'} only.",
+            ModeSkippedWarning,
+            stacklevel=3,
+        )
+        modes.remove("transit")
+        skipped["transit"] = reason
     # transit walks on the walk network: one network (and router) per network mode
     network_of = {mode: "walk" if mode == "transit" else mode for mode in modes}
     routers: dict[str, Router] = {}
@@ -215,6 +211,7 @@ def run_study(
                 destination_snap=centre_snaps["transit"],
             )  # fmt: skip
         spec = study.transit_spec
+        feeds = _feeds(study, folder, gtfs)  # read after the networks, whose errors come first
         transit = TransitRouter(
             walk,
             feeds,
@@ -387,9 +384,16 @@ def _feeds(
         return [read_gtfs(path) for path in paths]
     if study.feeds:
         return list(study.feeds)
+    return [
+        read_gtfs(study.resolve(v, data_dir=data_dir, what="GTFS feed"))
+        for v in _feed_values(study)
+    ]
+
+
+def _feed_values(study: Study) -> list[str]:
+    """The ``[transit] gtfs`` entries (dataset ids, files or folders)."""
     given = study.transit_spec.get("gtfs") or []
-    values = [given] if isinstance(given, str) else list(given)
-    return [read_gtfs(study.resolve(str(v), data_dir=data_dir, what="GTFS feed")) for v in values]
+    return [str(v) for v in ([given] if isinstance(given, str) else given)]
 
 
 def _status_column(study: Study, centres: gpd.GeoDataFrame) -> str | None:

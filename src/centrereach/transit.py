@@ -939,14 +939,14 @@ class TransitRouter:
             out[:] = np.inf
         else:
             kernel = _kernels().many_centres
-            chunk = max(1, _numba().get_num_threads())
-            starts: Any = range(0, n_d, chunk)
+            chunk = max(1, _numba().get_num_threads())  # centres routed at once, one per thread
             show = self._progress if progress is None else progress
+            bar: Any = None
             if show:
                 from tqdm.auto import tqdm
 
-                starts = tqdm(starts, desc="transit times", unit="centres", total=len(starts))
-            for s in starts:
+                bar = tqdm(total=n_d, desc="transit times", unit="centre", leave=False)
+            for s in range(0, n_d, chunk):
                 part = slice(s, min(n_d, s + chunk))
                 block = np.empty((n_o, part.stop - part.start, deps.size))
                 kernel(
@@ -956,6 +956,10 @@ class TransitRouter:
                     block,
                 )  # fmt: skip
                 out[:, part, :] = block
+                if bar is not None:
+                    bar.update(part.stop - part.start)
+            if bar is not None:
+                bar.close()
         # never longer than walking all the way (exactly the walk matrix when no ride helps)
         minutes = np.minimum(out / 60.0, walk_min[:, :, None])
         logger.debug(
