@@ -36,6 +36,8 @@ PUBLIC_MODULES = (
     "sources",
     "synthetic",
     "errors",
+    "gtfs",
+    "transit",
 )
 
 #: Modules whose functions deal in times or distances: their docstrings must name the unit.

@@ -507,7 +507,18 @@ class TransitTimes:
 
     Examples
     --------
-    See :class:`TransitRouter`.
+    Two departures from one home to one centre, 12 and 30 minutes (walking takes 30):
+
+    >>> import datetime as dt, numpy as np, pandas as pd
+    >>> window = DepartureWindow(dt.date(2024, 10, 8), dt.time(8), dt.time(8, 2))
+    >>> walk = pd.DataFrame([[30.0]], index=["home"], columns=["hub"])
+    >>> times = TransitTimes(np.array([[[12.0, 30.0]]]), walk, window, walk.index, walk.columns)
+    >>> times.summary()
+           hub
+    home  21.0
+    >>> times.summary("p0")  # the best departure
+           hub
+    home  12.0
     """
 
     minutes: FloatArray
