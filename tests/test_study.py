@@ -216,6 +216,7 @@ def test_chesterfield_with_a_gtfs_feed(shared_data: Path, tmp_path: Path) -> Non
     assert (bus < walk - 1).any().any()  # six buses an hour help someone
 
 
+@pytest.mark.filterwarnings("ignore::centrereach.errors.ModeSkippedWarning")  # no GTFS offline
 def test_removing_a_centre_that_serves_nobody_changes_nothing(shared_data: Path) -> None:
     study = Study.from_toml(ROOT / "studies" / "rutland-example.toml")
     # one Rutland centroid lies about 870 m from the drive network: kept, and named in a warning
