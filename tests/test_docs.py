@@ -36,6 +36,8 @@ PUBLIC_MODULES = (
     "sources",
     "synthetic",
     "errors",
+    "gtfs",
+    "transit",
 )
 
 #: Modules whose functions deal in times or distances: their docstrings must name the unit.
@@ -77,6 +79,8 @@ def _readme_python_blocks(root: Path) -> list[str]:
 @pytest.mark.slow
 # Expected: the Chesterfield extract does not cover the north of the district.
 @pytest.mark.filterwarnings("ignore:.*areas are excluded because the road network:UserWarning")
+# Expected: no GTFS timetable offline, so the study runs without public transport.
+@pytest.mark.filterwarnings("ignore::centrereach.errors.ModeSkippedWarning")
 def test_readme_python_example_runs(
     shared_data: Path,
     project_root: Path,

@@ -214,8 +214,8 @@ def test_online_map_has_a_basemap_with_credit(result):
 def test_unknown_scenario_and_mode(result):
     with pytest.raises(UnknownScenarioError, match="close-two"):
         result.explore("nope", "drive")
-    with pytest.raises(CentrereachError, match="drive, walk"):
-        result.explore("close-two", "cycle")
+    with pytest.raises(CentrereachError, match="drive, walk, transit, cycle"):
+        result.explore("close-two", "boat")
 
 
 def test_explore_draws_onto_an_existing_map(result):

@@ -359,6 +359,42 @@ def test_filters_match_osmnx() -> None:
 
     for mode in ("drive", "walk"):
         assert network._OVERPASS_FILTERS[mode] == _overpass._get_network_filter(mode)
+    # osmnx's name for the cycle network is "bike"
+    assert network.OSMNX_NETWORK_TYPES["cycle"] == "bike"
+    assert network._OVERPASS_FILTERS["cycle"] == _overpass._get_network_filter("bike")
+    assert set(network._OVERPASS_FILTERS) == set(network.OSMNX_NETWORK_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("tags", "cycle"),
+    [
+        ({"highway": "residential"}, True),
+        ({"highway": "cycleway"}, True),
+        ({"highway": "service"}, True),
+        ({"highway": "track"}, True),
+        ({"highway": "bridleway"}, True),
+        ({"highway": "path"}, True),
+        ({"highway": "primary", "sidewalk": "separate"}, True),  # the road is still cycled
+        ({"highway": "footway"}, False),
+        ({"highway": "steps"}, False),
+        ({"highway": "motorway"}, False),
+        ({"highway": "pedestrian"}, True),  # osmnx keeps pedestrian streets
+        ({"highway": "residential", "bicycle": "no"}, False),
+        ({"highway": "residential", "access": "private"}, False),
+        ({"highway": "residential", "area": "yes"}, False),
+        ({"highway": "service", "service": "private"}, False),
+    ],
+)
+def test_cycle_way_filter(tags: dict[str, str], cycle: bool) -> None:
+    assert network._way_filter(Mode.CYCLE)(tags) is cycle
+
+
+def test_transit_has_no_network(tmp_path: Path) -> None:
+    path = one_way_file(tmp_path)
+    with pytest.raises(ValueError, match="transit mode has no network of its own"):
+        load_network(path, mode="transit", progress=False)
+    with pytest.raises(ValueError, match="'drive' or 'walk' or 'cycle'"):
+        load_network(path, mode="boat", progress=False)
 
 
 @pytest.mark.parametrize(
@@ -397,11 +433,13 @@ def one_way_file(tmp_path: Path) -> Path:
     return write_osm(tmp_path / "oneway.osm", GRID, ways)
 
 
-@pytest.mark.parametrize("mode", ["drive", "walk"])
+@pytest.mark.parametrize("mode", ["drive", "walk", "cycle"])
 def test_tiny_file_matches_osmnx_graph_from_xml(tmp_path: Path, mode: str) -> None:
     path = one_way_file(tmp_path)
     G = load_network(path, mode=mode, progress=False)
     expected = ox.graph_from_xml(path, bidirectional=mode == "walk", simplify=False)
+    # osmnx builds only walk networks in both directions: bike networks follow one-way tags
+    assert list(ox.settings.bidirectional_network_types) == ["walk"]
     keep = network._way_filter(Mode(mode))
     osm_ids = {d["osmid"] for _, _, d in G.edges(data=True)}
     expected_ids = {d["osmid"] for _, _, d in expected.edges(data=True) if keep(d)}
@@ -422,6 +460,27 @@ def test_tiny_file_one_way_rules(tmp_path: Path) -> None:
     assert (22, 32) not in drive  # driveway
     walk = edge_set(load_network(one_way_file(tmp_path), mode="walk", progress=False))
     assert {(12, 11), (21, 22), (32, 31), (12, 22), (22, 12), (22, 32)} <= walk
+    cycle = edge_set(load_network(one_way_file(tmp_path), mode="cycle", progress=False))
+    assert (11, 12) in cycle and (12, 11) not in cycle  # one-way, as osmnx's bike network
+    assert (31, 32) in cycle and (32, 31) not in cycle  # roundabout
+    assert (12, 22) not in cycle and (22, 12) not in cycle  # footway: not for bikes
+    assert (22, 32) in cycle and (32, 22) in cycle  # a driveway can be cycled
+
+
+def test_tiny_file_cycle_speed(tmp_path: Path) -> None:
+    G = load_network(one_way_file(tmp_path), mode="cycle", progress=False)
+    assert G.graph["mode"] == "cycle"
+    assert G.graph["speed_model"]["cycle_kph"] == 16.0
+    assert "Cycling: 16 km/h" in G.graph["speed_model"]["description"]
+    for _, _, data in G.edges(data=True):
+        assert data["speed_kph"] == 16.0  # whatever the road's limit (maxspeed=20 mph here)
+        assert data["travel_time"] == data["length"] / (16.0 / 3.6)
+    slow = load_network(
+        one_way_file(tmp_path), mode="cycle", speeds=SpeedModel(cycle_kph=12.0), progress=False
+    )
+    assert slow.edges[11, 12, 0]["travel_time"] == pytest.approx(
+        G.edges[11, 12, 0]["travel_time"] * 16 / 12
+    )
 
 
 def test_tiny_file_speeds(tmp_path: Path) -> None:
@@ -684,9 +743,10 @@ def test_bad_arguments(tmp_path: Path) -> None:
             polygon=box(400_000, 300_000, 410_000, 310_000),
             progress=False,
         )
-    choices = " or ".join(repr(m.value) for m in Mode)  # the enum is the one list of modes
-    with pytest.raises(ValueError, match=f"unknown travel mode 'cycle': use {choices}"):
-        load_network(one_way_file(tmp_path), mode="cycle", progress=False)
+    # the enum is the one list of modes; every mode but transit has a network
+    choices = " or ".join(repr(m.value) for m in Mode if m is not Mode.TRANSIT)
+    with pytest.raises(ValueError, match=f"unknown travel mode 'bike': use {choices}"):
+        load_network(one_way_file(tmp_path), mode="bike", progress=False)
     assert issubclass(NetworkError, CentrereachError)
 
 
@@ -694,4 +754,4 @@ def test_mode_enum() -> None:
     assert Mode("drive") is Mode.DRIVE and Mode.WALK.value == "walk"
     assert "drive" in {Mode.DRIVE}
     assert isinstance(Mode.DRIVE, str)
-    assert [m.value for m in Mode] == ["drive", "walk"]
+    assert [m.value for m in Mode] == ["drive", "walk", "transit", "cycle"]

@@ -53,11 +53,12 @@ def evil(result: StudyResult) -> StudyResult:
 @pytest.fixture(scope="module")
 def rutland(shared_data: Path, project_root: Path, tmp_path_factory: pytest.TempPathFactory):
     """The Rutland example run on the real data, with its report and maps written."""
-    from centrereach.errors import SnapWarning
+    from centrereach.errors import ModeSkippedWarning, SnapWarning
     from centrereach.study import Study
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SnapWarning)  # expected: one origin 866 m off the roads
+        warnings.simplefilter("ignore", ModeSkippedWarning)  # expected: no GTFS offline
         result = Study.from_toml(project_root / "studies" / "rutland-example.toml").run(
             data_dir=shared_data, progress=False
         )
@@ -104,7 +105,7 @@ def test_headline_in_plain_words_with_units(result: StudyResult, html: str) -> N
 
 def test_decile_table_before_and_after(result: StudyResult, html: str) -> None:
     tables = re.findall(r'<table class="deciles">(.*?)</table>', html, re.S)
-    assert len(tables) == 2  # one per mode
+    assert len(tables) == 4  # one per mode (car, foot, public transport, bike)
     header = re.search(r"<thead>(.*?)</thead>", tables[0], re.S).group(1)
     for text in ("Mean before (min)", "Mean after (min)", "Change (min)"):
         assert text in header
@@ -120,12 +121,12 @@ def test_decile_table_before_and_after(result: StudyResult, html: str) -> None:
 
 
 def test_charts_and_static_maps_are_inline_svg(result: StudyResult, html: str) -> None:
-    assert html.count('<svg class="chart"') == 4  # 2 charts x 2 modes
+    assert html.count('<svg class="chart"') == 8  # 2 charts x 4 modes
     assert "minutes (children-weighted mean)" in html and "% of children" in html
     assert "IMD decile (1 = most deprived 10% in England)" in html
     n = len(result.areas)
     maps_svg = re.findall(r'<svg class="static-map".*?</svg>', html, re.S)
-    assert len(maps_svg) == 3  # deprivation + change by car + change on foot
+    assert len(maps_svg) == 5  # deprivation + the change by car, on foot, by bus and by bike
     for svg in maps_svg:
         assert svg.count("<use ") == n
     assert html.count('<path id="a') == n  # outlines written once
@@ -153,10 +154,20 @@ def test_method_notes(html: str) -> None:
 
 def test_one_section_per_comparison(result: StudyResult) -> None:
     content = report.report_content(result)
-    assert [h.scenario for h in content["headlines"]] == ["close-two", "close-two"]
-    assert [h.mode for h in content["headlines"]] == ["by car", "on foot"]
+    assert [h.scenario for h in content["headlines"]] == ["close-two"] * 4
+    assert [h.mode for h in content["headlines"]] == [
+        "by car",
+        "on foot",
+        "by public transport",
+        "by bike",
+    ]
     assert [p.name for p in content["scenarios"]] == ["close-two"]
-    assert [m.title for m in content["scenarios"][0].modes] == ["By car", "On foot"]
+    assert [m.title for m in content["scenarios"][0].modes] == [
+        "By car",
+        "On foot",
+        "By public transport",
+        "By bike",
+    ]
     deciles = content["scenarios"][0].modes[0].deciles
     assert deciles[-1][0] == "All areas" and deciles[0][0] == "1 (most deprived)"
 
@@ -266,12 +277,10 @@ def test_write_report_and_maps_names_and_links(result: StudyResult, tmp_path: Pa
     written = report.write_report_and_maps(result, tmp_path)
     names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
     assert names == [
-        "maps/baseline_drive.html",
-        "maps/baseline_walk.html",
-        "maps/close-two_drive.html",
-        "maps/close-two_walk.html",
-        "report.html",
-    ]
+        f"maps/{scenario}_{mode}.html"
+        for scenario in ("baseline", "close-two")
+        for mode in ("cycle", "drive", "transit", "walk")
+    ] + ["report.html"]
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
     for name in names[:-1]:
         assert f'href="{name}"' in text
@@ -311,7 +320,8 @@ def test_rutland_report(rutland) -> None:
     # "No area is in England's 10% most deprived" - Rutland's most deprived decile is 6
     assert "No area here is in England's 10% most deprived" in html
     assert "Close Uppingham and Ketton" in html and "Close Uppingham only" in html
-    assert len(written) == 7  # 3 scenarios (with baseline) x 2 modes + report
+    # 3 scenarios (with baseline) x 3 modes (no GTFS offline: no transit) + report
+    assert len(written) == 10
     for path in written:
         assert path.stat().st_size < 400_000
 

@@ -147,6 +147,76 @@ def test_chesterfield_console_summary(chesterfield: tuple[Path, str]) -> None:
     assert 10 <= len(meta["areas"]["excluded"]) <= 16  # the box cuts Staveley and the far north
 
 
+def test_offline_studies_say_transit_was_left_out(run_output: tuple[Path, str]) -> None:
+    """No GTFS feed offline: the studies run by car, on foot and by bike, and say so."""
+    out, output = run_output
+    assert "Not computed by public transport (transit): no GTFS timetable was given" in output
+    meta = json.loads((out / "study.json").read_text())
+    assert meta["modes"] == ["drive", "walk", "cycle"]
+    assert "no GTFS timetable" in meta["modes_skipped"]["transit"]
+    assert meta["transit"] is None
+    assert set(pd.read_csv(out / "areas.csv")["mode"]) == {"drive", "walk", "cycle"}
+    assert (out / "matrix_cycle.csv").is_file() and not (out / "matrix_transit.csv").exists()
+    assert "Cycling: 16 km/h" in meta["networks"]["cycle"]["speed_model"]["description"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "By public transport.</b> Not computed: no GTFS timetable was given" in report
+
+
+def test_chesterfield_with_a_gtfs_feed(shared_data: Path, tmp_path: Path) -> None:
+    """`--gtfs FEED`: the transit mode runs, and study.json records the feed and the window."""
+    from centrereach.gtfs import example_feed
+
+    feed = tmp_path / "chesterfield-buses"
+    example_feed(write_to=feed)  # its calendar: weekdays from 2 September to 20 December 2024
+    # two routes across town through the four centres, every 10 minutes from 06:30 to 10:30
+    places = {"HH": (53.2485, -1.4700), "TOWN": (53.2355, -1.4255), "BR": (53.2570, -1.3900),
+              "OW": (53.2720, -1.4330), "BH": (53.2170, -1.4250)}  # fmt: skip
+    pd.DataFrame(
+        {"stop_id": list(places), "stop_lat": [la for la, _ in places.values()],
+         "stop_lon": [lo for _, lo in places.values()]}
+    ).to_csv(feed / "stops.txt", index=False)  # fmt: skip
+    rows, trips = [], []
+    for route, stops in (("1", ["HH", "TOWN", "BR"]), ("2", ["OW", "TOWN", "BH"])):
+        for k, start in enumerate(range(6 * 60 + 30, 10 * 60 + 31, 10)):
+            trip = f"r{route}-{k:02d}"
+            trips.append(("1", "weekdays", trip))
+            for seq, stop in enumerate(stops):
+                clock = f"{(start + 8 * seq) // 60:02d}:{(start + 8 * seq) % 60:02d}:00"
+                rows.append((trip, clock, clock, stop, seq + 1))
+    pd.DataFrame(trips, columns=["route_id", "service_id", "trip_id"]).to_csv(
+        feed / "trips.txt", index=False
+    )
+    pd.DataFrame(
+        rows, columns=["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"]
+    ).to_csv(feed / "stop_times.txt", index=False)
+    args = ["run", str(ROOT / "studies" / "chesterfield-2024.toml"), "--out",
+            str(tmp_path / "out"), "--data-dir", str(shared_data), "--gtfs", str(feed),
+            "--quiet", "--no-maps"]  # fmt: skip
+    result = CliRunner().invoke(main, args)  # the CLI shows warnings as notes
+    assert result.exit_code == 0, result.output
+    assert "2024 decision, transit:" in result.output and "Not computed" not in result.output
+    out = tmp_path / "out"
+    meta = json.loads((out / "study.json").read_text())
+    assert meta["modes"] == ["drive", "walk", "transit", "cycle"]
+    transit = meta["transit"]
+    assert transit["window"] == {"date": "2024-10-08", "weekday": "Tuesday",
+                                 "window": "07:00-10:00", "step_min": 1, "departures": 180,
+                                 "statistic": "median"}  # fmt: skip
+    (record,) = transit["feeds"]
+    assert record["name"] == "chesterfield-buses" and record["trips_on_date"] == 50
+    assert record["service_period"] == ["2024-09-02", "2024-12-20"]
+    assert meta["inputs"]["gtfs"][0]["path"] == str(feed)
+    assert (
+        "Public transport: the timetables of chesterfield-buses"
+        in (meta["networks"]["transit"]["speed_model"]["description"])
+    )
+    walk = pd.read_csv(out / "matrix_walk.csv", index_col=0)
+    bus = pd.read_csv(out / "matrix_transit.csv", index_col=0)
+    assert bus.shape == walk.shape and (bus <= walk + 1e-3).all().all()
+    assert (bus < walk - 1).any().any()  # six buses an hour help someone
+
+
+@pytest.mark.filterwarnings("ignore::centrereach.errors.ModeSkippedWarning")  # no GTFS offline
 def test_removing_a_centre_that_serves_nobody_changes_nothing(shared_data: Path) -> None:
     study = Study.from_toml(ROOT / "studies" / "rutland-example.toml")
     # one Rutland centroid lies about 870 m from the drive network: kept, and named in a warning
@@ -265,9 +335,79 @@ def test_unknown_key_names_key_and_line(tmp_path: Path) -> None:
 
 
 def test_bad_mode_lists_allowed_values(tmp_path: Path) -> None:
-    path = _study(tmp_path, GOOD + '\n[analysis]\nmodes = ["drive", "cycle"]\n')
-    with pytest.raises(StudyFileError, match=r"line 1\d, key 'analysis.modes'.*drive, walk"):
+    path = _study(tmp_path, GOOD + '\n[analysis]\nmodes = ["drive", "bus"]\n')
+    with pytest.raises(
+        StudyFileError, match=r"line 1\d, key 'analysis.modes'.*drive, walk, transit, cycle"
+    ):
         Study.from_toml(path)
+
+
+def test_cycle_and_transit_need_their_networks(tmp_path: Path) -> None:
+    path = _study(tmp_path, GOOD + '\n[analysis]\nmodes = ["drive", "cycle"]\n')
+    with pytest.raises(StudyFileError, match=r"line 8, key 'network.cycle': is missing"):
+        Study.from_toml(path)
+    body = GOOD + '\n[analysis]\nmodes = ["drive", "transit"]\n[transit]\ndate = "2024-10-08"\n'
+    with pytest.raises(
+        StudyFileError,
+        match=r"line 8, key 'network.walk': is missing.*public transport walks on it",
+    ):
+        Study.from_toml(_study(tmp_path, body))
+
+
+TRANSIT_GOOD = GOOD.replace('drive = "net.graphml"', 'drive = "net.graphml"\nwalk = "w.graphml"')
+TRANSIT_GOOD += '\n[analysis]\nmodes = ["drive", "walk", "transit"]\n'
+
+
+def test_transit_table_is_read(tmp_path: Path) -> None:
+    body = TRANSIT_GOOD + textwrap.dedent(
+        """
+        [transit]
+        gtfs = ["east.zip", "bods-gtfs-east-midlands"]
+        date = 2024-10-08
+        window = "08:00-09:00"
+        step_min = 5
+        statistic = "p75"
+        max_transfer_walk_min = 10
+        """
+    )
+    study = Study.from_toml(_study(tmp_path, body))
+    assert study.modes == ("drive", "walk", "transit")
+    assert study.transit_spec["gtfs"] == ["east.zip", "bods-gtfs-east-midlands"]
+    assert study.transit_spec["date"] == "2024-10-08"  # a bare TOML date is accepted
+    assert study.transit_spec["max_transfer_walk_min"] == 10.0
+    window = study.transit_window()
+    assert (window.statistic, window.step_min, window.departures_s().size) == ("p75", 5, 12)
+
+
+@pytest.mark.parametrize(
+    ("transit", "message"),
+    [
+        ("", r"line 1\d, key 'analysis.modes': lists 'transit', which needs a \[transit\] table"),
+        ('[transit]\ngtfs = "a.zip"\n', r"key 'transit': needs date = \"YYYY-MM-DD\""),
+        ('[transit]\ndate = "8 October"\n', r"line 1\d, key 'transit.date': the transit date"),
+        ('[transit]\ndate = "2024-10-08"\nwindow = "7-10"\n', r"key 'transit.window': the"),
+        (
+            '[transit]\ndate = "2024-10-08"\nwindow = "10:00-07:00"\n',
+            r"window 10:00-07:00 is empty",
+        ),
+        (
+            '[transit]\ndate = "2024-10-08"\nstep_min = 0\n',
+            r"key 'transit.step_min': must be a whole",
+        ),
+        ('[transit]\ndate = "2024-10-08"\nstep_min = 1.5\n', r"key 'transit.step_min'"),
+        (
+            '[transit]\ndate = "2024-10-08"\nstatistic = "average"\n',
+            r"key 'transit.statistic': unknown",
+        ),
+        ('[transit]\ndate = "2024-10-08"\nstatistic = "p101"\n', r"key 'transit.statistic'"),
+        ('[transit]\ndate = "2024-10-08"\ngtfs = 3\n', r"key 'transit.gtfs': must be a list of"),
+        ('[transit]\ndate = "2024-10-08"\ncolour = "red"\n', r"key 'transit.colour': unknown key"),
+        ('[transit]\ndate = "2024-10-08"\nmax_access_walk_min = -5\n', r"max_access_walk_min"),
+    ],
+)
+def test_bad_transit_table(tmp_path: Path, transit: str, message: str) -> None:
+    with pytest.raises(StudyFileError, match=message):
+        Study.from_toml(_study(tmp_path, TRANSIT_GOOD + "\n" + transit))
 
 
 def test_bad_weight_and_thresholds(tmp_path: Path) -> None:

@@ -82,6 +82,11 @@ def chesterfield_walk(shared_data: Path) -> nx.MultiDiGraph:
 
 
 @pytest.fixture(scope="session")
+def chesterfield_cycle(shared_data: Path) -> nx.MultiDiGraph:
+    return _load(shared_data, "chesterfield-2018-05-21.osm.pbf", "cycle")
+
+
+@pytest.fixture(scope="session")
 def rutland_drive(shared_data: Path) -> nx.MultiDiGraph:
     return _load(shared_data, "rutland-2018-02-27.osm.pbf", "drive")
 
@@ -134,7 +139,7 @@ def test_chesterfield_origins_are_the_55(chesterfield_origins: gpd.GeoDataFrame)
     assert chesterfield_origins.index.is_unique
 
 
-@pytest.mark.parametrize("mode", ["drive", "walk"])
+@pytest.mark.parametrize("mode", ["drive", "walk", "cycle"])
 def test_chesterfield_matrix_exact(
     request: pytest.FixtureRequest,
     mode: str,
@@ -151,6 +156,8 @@ def test_chesterfield_matrix_exact(
     assert nc["centre_id"].notna().all()
     if mode == "drive":
         assert nc["time_min"].max() < 25
+    elif mode == "cycle":  # 16 km/h: between the car and walking
+        assert 3 < nc["time_min"].median() < 40
     else:
         assert 10 < nc["time_min"].median() < 120
     # Closing the two centres that closed in 2024 never shortens a trip.

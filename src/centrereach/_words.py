@@ -4,8 +4,8 @@ The console summary, the maps and the report all say "by car", "children aged 0 
 "approximate (settlement)" from these tables, so a wording change is made once. The attribution
 lines for the official data are in the dataset registry (:data:`centrereach.sources.ATTRIBUTION`).
 
->>> MODE_WORDS["walk"], WEIGHT_WORDS["under5"]
-('on foot', 'under-fives')
+>>> MODE_WORDS["walk"], MODE_WORDS["transit"], MODE_WORDS["cycle"], WEIGHT_WORDS["under5"]
+('on foot', 'by public transport', 'by bike', 'under-fives')
 >>> decile_words(1), decile_words(None)
 ('1 (most deprived 10%)', 'no data')
 """
@@ -32,9 +32,19 @@ __all__ = [
 ]
 
 #: How a travel mode reads inside a sentence ("... 12 min by car").
-MODE_WORDS: Final = {"drive": "by car", "walk": "on foot"}
+MODE_WORDS: Final = {
+    "drive": "by car",
+    "walk": "on foot",
+    "transit": "by public transport",
+    "cycle": "by bike",
+}
 #: How a travel mode reads as a heading.
-MODE_TITLES: Final = {"drive": "By car", "walk": "On foot"}
+MODE_TITLES: Final = {
+    "drive": "By car",
+    "walk": "On foot",
+    "transit": "By public transport",
+    "cycle": "By bike",
+}
 #: The study weight in plural ("1,036 children").
 WEIGHT_WORDS: Final = {"children": "children", "population": "people", "under5": "under-fives"}
 #: The study weight in singular ("per child").

@@ -79,7 +79,7 @@ def main() -> None:
 
 def _parse_networks(values: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
-    modes = [m.value for m in Mode]
+    modes = [m.value for m in Mode if m is not Mode.TRANSIT]  # transit walks on the walk network
     for value in values:
         mode, sep, path = value.partition("=")
         if not sep or mode not in modes or not path:
@@ -113,7 +113,16 @@ def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "network",
                 multiple=True,
                 metavar="MODE=PATH",
-                help="Use this road network file for MODE (drive or walk). Repeatable.",
+                help="Use this road network file for MODE (drive, walk or cycle; transit walks on "
+                "the walk network). Repeatable.",
+            ),
+            click.option(
+                "--gtfs",
+                "gtfs",
+                multiple=True,
+                metavar="PATH",
+                help="Public transport timetables (a GTFS zip or folder, or a dataset id) for the "
+                "transit mode, instead of the study's [transit] gtfs. Repeatable.",
             ),
             click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report."),
             click.option("--debug", is_flag=True, help="Show tracebacks."),
@@ -137,6 +146,7 @@ def run(
     force: bool,
     data_dir: str | None,
     network: tuple[str, ...],
+    gtfs: tuple[str, ...],
     no_maps: bool,
     debug: bool,
     cdn: bool,
@@ -152,7 +162,7 @@ def run(
         inputs = study.input_paths(data_dir, network_files=networks)
         with claim_output_folder(folder, force=force, protect=inputs) as claimed:
             result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet,
-                               refresh=refresh)  # fmt: skip
+                               refresh=refresh, gtfs=gtfs or None)  # fmt: skip
             interrupts.check()
             written = claimed.write(result, maps=not no_maps, cdn=cdn)
     click.echo("")
@@ -233,6 +243,7 @@ def optimise(
     force: bool,
     data_dir: str | None,
     network: tuple[str, ...],
+    gtfs: tuple[str, ...],
     no_maps: bool,
     debug: bool,
 ) -> None:
@@ -244,7 +255,9 @@ def optimise(
         folder = study.output_folder(out, kind="optimise")
         inputs = study.input_paths(data_dir, network_files=networks)
         with claim_output_folder(folder, force=force, protect=inputs) as claimed:
-            result = study.run(data_dir=data_dir, network_files=networks, progress=False)
+            result = study.run(
+                data_dir=data_dir, network_files=networks, gtfs=gtfs or None, progress=False
+            )
             outcome = result.optimise(
                 keep=keep,
                 objective=objective,

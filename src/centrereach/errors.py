@@ -26,15 +26,19 @@ __all__ = [
     "DuplicateIdError",
     "EmptyFileError",
     "EncodingError",
+    "GTFSError",
     "InvalidCoordinateError",
     "MapAssetsWarning",
     "MissingColumnError",
+    "ModeSkippedWarning",
     "NetworkError",
     "NetworkUnavailableError",
+    "NoServiceWarning",
     "OutputError",
     "OutsideStudyAreaWarning",
     "SnapWarning",
     "SolverError",
+    "StopsOutsideNetworkWarning",
     "StudyFileError",
     "UnknownCentreError",
     "UnknownPostcodeError",
@@ -184,6 +188,23 @@ class VintageMismatchError(ValueError, CentrereachError):
     Traceback (most recent call last):
     ...
     centrereach.errors.VintageMismatchError: the deprivation table uses LSOA 2011 codes but ...
+    """
+
+
+class GTFSError(DataFormatError):
+    """A public transport timetable (GTFS feed) is not readable or not valid.
+
+    The message names the feed, the file and the row (1-based, header = row 1) and says how to
+    fix it. It is also a ``ValueError`` (via :class:`DataFormatError`).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from centrereach.gtfs import example_feed
+    >>> example_feed().check_date(dt.date(2023, 10, 10))
+    Traceback (most recent call last):
+    ...
+    centrereach.errors.GTFSError: GTFS feed 'example', calendar.txt and calendar_dates.txt: ...
     """
 
 
@@ -340,8 +361,8 @@ class CentrereachWarning(UserWarning):
     Examples
     --------
     >>> sorted(cls.__name__ for cls in CentrereachWarning.__subclasses__())
-    ['CoverageWarning', 'MapAssetsWarning', 'OutsideStudyAreaWarning', 'SnapWarning',
-     'UnreachableWarning']
+    ['CoverageWarning', 'MapAssetsWarning', 'ModeSkippedWarning', 'NoServiceWarning',
+     'OutsideStudyAreaWarning', 'SnapWarning', 'StopsOutsideNetworkWarning', 'UnreachableWarning']
     """
 
 
@@ -439,4 +460,41 @@ class CoverageWarning(CentrereachWarning):
     >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
     1 area(s) have no deprivation data in the deprivation table; they are kept with empty
     values: E01019401
+    """
+
+
+class NoServiceWarning(CentrereachWarning):
+    """No public transport runs on the study's date and window: transit times are walk times.
+
+    A date with no service (a Sunday for a weekday-only feed, a bank holiday removed in
+    ``calendar_dates.txt``) is not an error: a transit time is never worse than walking all the
+    way, so every area gets its walking time, and this warning says so.
+
+    Examples
+    --------
+    >>> issubclass(NoServiceWarning, CentrereachWarning) and issubclass(NoServiceWarning, Warning)
+    True
+    """
+
+
+class StopsOutsideNetworkWarning(CentrereachWarning):
+    """Stops of a GTFS feed lie outside the walk network; they are left out.
+
+    A regional feed covers far more than a study's (clipped) walk network, so stops outside it
+    are expected; the warning counts them and names the first ones (feed, ``stops.txt`` row).
+
+    Examples
+    --------
+    >>> issubclass(StopsOutsideNetworkWarning, CentrereachWarning)
+    True
+    """
+
+
+class ModeSkippedWarning(CentrereachWarning):
+    """A travel mode the study asks for was not computed (e.g. transit without a GTFS feed).
+
+    Examples
+    --------
+    >>> issubclass(ModeSkippedWarning, CentrereachWarning)
+    True
     """

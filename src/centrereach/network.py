@@ -4,10 +4,10 @@
 (node ``x`` = longitude, ``y`` = latitude, ``G.graph["crs"] == "epsg:4326"``; node ids are
 OpenStreetMap ids) whose every edge has ``length`` (m), ``speed_kph`` (km/h), ``travel_time``
 (s) and ``highway``. Graphs are built the way osmnx builds them from the same data: osmnx's
-``"drive"`` or ``"walk"`` way filter, osmnx's one-way rules, great-circle edge lengths and the
-largest weakly connected component. Every node of every way is kept (osmnx's
-``simplify=False``), so points snap to the road beside them rather than to the nearest
-junction; ``simplify=True`` runs :func:`osmnx.simplify_graph` instead. See
+``"drive"``, ``"walk"`` or ``"bike"`` (our ``"cycle"``) way filter, osmnx's one-way rules,
+great-circle edge lengths and the largest weakly connected component. Every node of every
+way is kept (osmnx's ``simplify=False``), so points snap to the road beside them rather than
+to the nearest junction; ``simplify=True`` runs :func:`osmnx.simplify_graph` instead. See
 ``docs/method-network.md``.
 
 Examples
@@ -66,7 +66,8 @@ GEOFABRIK_DERBYSHIRE = (
 )
 
 # osmnx 2.1's Overpass way filters with its default access filter ``["access"!~"private"]``,
-# copied verbatim (tests check they still match osmnx's ``_overpass._get_network_filter``).
+# copied verbatim (tests check they still match osmnx's ``_overpass._get_network_filter``;
+# osmnx calls the cycle network "bike").
 _OVERPASS_FILTERS: Mapping[str, str] = {
     "drive": (
         '["highway"]["area"!~"yes"]["access"!~"private"]'
@@ -84,7 +85,15 @@ _OVERPASS_FILTERS: Mapping[str, str] = {
         '["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]'
         '["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]'
     ),
+    "cycle": (
+        '["highway"]["area"!~"yes"]["access"!~"private"]'
+        '["highway"!~"abandoned|bus_guideway|construction|corridor|elevator|escalator|footway|'
+        'motor|no|planned|platform|proposed|raceway|razed|rest_area|services|steps"]'
+        '["bicycle"!~"no"]["service"!~"private"]'
+    ),
 }
+#: osmnx's ``network_type`` for each mode that has a network of its own.
+OSMNX_NETWORK_TYPES: Mapping[str, str] = {"drive": "drive", "walk": "walk", "cycle": "bike"}
 
 # osmnx's one-way values (graph._add_paths): "oneway" values meaning one-way, and reversed.
 _ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
@@ -102,7 +111,10 @@ class Mode(StrEnum):
     """Travel mode of a network.
 
     ``DRIVE``: public roads at modelled driving speeds (speed limits × 0.8 by default, km/h);
-    ``WALK``: the footpath network at 4.8 km/h. See :class:`SpeedModel`.
+    ``WALK``: the footpath network at 4.8 km/h; ``CYCLE``: osmnx's bike network at 16 km/h
+    (see :class:`SpeedModel`); ``TRANSIT``: public transport from GTFS timetables, walking on the
+    ``WALK`` network to, between and from stops (it has no network of its own:
+    :func:`load_network` refuses it; see :mod:`centrereach.transit`).
 
     Examples
     --------
@@ -114,13 +126,15 @@ class Mode(StrEnum):
     The enum is the one list of modes (a ``str`` subclass: members compare equal to their value):
 
     >>> [m.value for m in Mode]
-    ['drive', 'walk']
+    ['drive', 'walk', 'transit', 'cycle']
     >>> Mode.WALK == "walk"
     True
     """
 
     DRIVE = "drive"
     WALK = "walk"
+    TRANSIT = "transit"
+    CYCLE = "cycle"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,8 +445,9 @@ def add_travel_times(
     Driving: ``speed_limit_kph`` is the tagged limit (see :func:`parse_maxspeed`), else the
     model's default for the ``highway`` class; an edge that already has ``speed_limit_kph``
     (a graph made by centrereach) keeps it. ``speed_kph = speed_limit_kph × realism_factor``.
-    Walking: ``speed_kph = speeds.walk_kph``. Then ``travel_time = length / (speed_kph / 3.6)``,
-    plus ``junction_delay_s`` on driving edges that end at a junction (``street_count >= 3``).
+    Walking: ``speed_kph = speeds.walk_kph``; cycling: ``speeds.cycle_kph``. Then
+    ``travel_time = length / (speed_kph / 3.6)``, plus ``junction_delay_s`` on driving edges
+    that end at a junction (``street_count >= 3``).
     Edges merged by simplification whose ``highway``/``maxspeed`` are lists get the mean of their
     parts' limits.
 
@@ -441,7 +456,7 @@ def add_travel_times(
     G
         An osmnx graph whose edges have ``length`` (m).
     mode
-        ``"drive"`` or ``"walk"``.
+        ``"drive"``, ``"walk"`` or ``"cycle"``.
     speeds
         The speed model (default :meth:`SpeedModel.realistic`).
 
@@ -478,6 +493,8 @@ def add_travel_times(
         length = data["length"] = float(length)  # plain floats (osmnx gives numpy floats)
         if mode is Mode.WALK:
             speed = float(speeds.walk_kph)
+        elif mode is Mode.CYCLE:
+            speed = float(speeds.cycle_kph)
         else:
             limit = data.get("speed_limit_kph")
             if not isinstance(limit, int | float) or not limit > 0:
@@ -600,7 +617,7 @@ def network_cache_key(
     polygon
         Study area (shapely Polygon or MultiPolygon, EPSG:4326).
     mode
-        ``"drive"`` or ``"walk"``.
+        ``"drive"``, ``"walk"`` or ``"cycle"``.
     buffer_m
         Buffer around the polygon (metres).
     speeds
@@ -752,7 +769,7 @@ def _download(
         with _osmnx_way_tags():
             G = ox.graph_from_polygon(
                 area,
-                network_type=mode.value,
+                network_type=OSMNX_NETWORK_TYPES[mode.value],
                 simplify=False,
                 retain_all=True,
                 truncate_by_edge=True,
@@ -993,12 +1010,21 @@ def save_network(G: nx.MultiDiGraph, path: str | Path) -> Path:
 
 
 def _as_mode(mode: Mode | str) -> Mode:
+    """The mode of a network: any :class:`Mode` but ``transit``, which has no network."""
+    choices = " or ".join(repr(m) for m in OSMNX_NETWORK_TYPES)
     try:
-        return Mode(mode)
+        found = Mode(mode)
     except ValueError:
-        choices = " or ".join(repr(m.value) for m in Mode)
         msg = f"unknown travel mode {mode!r}: use {choices}"
         raise ValueError(msg) from None
+    if found is Mode.TRANSIT:
+        msg = (
+            "the transit mode has no network of its own: it walks on the walk network (load "
+            "mode='walk') and rides the GTFS timetables (centrereach.transit); a network mode "
+            f"is {choices}"
+        )
+        raise ValueError(msg)
+    return found
 
 
 def _file_kind(path: Path) -> tuple[str, str]:
@@ -1030,7 +1056,7 @@ def load_network(
     progress: bool = True,
     refresh: bool = False,
 ) -> nx.MultiDiGraph:
-    """Load a road (``mode="drive"``) or footpath (``mode="walk"``) network.
+    """Load a road (``mode="drive"``), footpath (``mode="walk"``) or cycle (``"cycle"``) network.
 
     Parameters
     ----------
@@ -1048,6 +1074,8 @@ def load_network(
     mode
         ``"drive"``: osmnx's drive filter (public drivable roads, no service roads), one-way
         streets respected. ``"walk"``: osmnx's walk filter, every way in both directions.
+        ``"cycle"``: osmnx's bike filter (roads and paths open to bicycles, no footways or
+        steps), one-way streets respected as osmnx does, 16 km/h.
     speeds
         Speed model (default :meth:`SpeedModel.realistic`: speed limits × 0.8). For a GraphML
         file that already has ``travel_time``, passing ``speeds`` recomputes the times.

@@ -34,8 +34,9 @@ Stale temporary folders a killed run left beside it (``.<name>.XXXXXXXX.part``,
 >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
 >>> folder = write_outputs(result, pathlib.Path(tempfile.mkdtemp()) / "out", maps=False)
 >>> sorted(p.name for p in folder.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-['.centrereach-manifest.json', 'areas.csv', 'areas.gpkg', 'equity.csv', 'matrix_drive.csv',
- 'matrix_walk.csv', 'results.xlsx', 'study.json', 'summary.csv']
+['.centrereach-manifest.json', 'areas.csv', 'areas.gpkg', 'equity.csv', 'matrix_cycle.csv',
+ 'matrix_drive.csv', 'matrix_transit.csv', 'matrix_walk.csv', 'results.xlsx', 'study.json',
+ 'summary.csv']
 """
 
 from __future__ import annotations

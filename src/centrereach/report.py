@@ -758,6 +758,10 @@ def _notes(result: StudyResult) -> dict[str, Any]:
     return {
         "origins": origins,
         "networks": _networks(result),
+        "skipped": [
+            (MODE_TITLES.get(str(mode), str(mode)), str(why))
+            for mode, why in (result.provenance.get("modes_skipped") or {}).items()
+        ],
         "max_snap": f"{result.max_snap_m:,.0f}",
         "excluded": excluded,
         "locations": locations,
@@ -983,7 +987,7 @@ def write_report_and_maps(
     >>> from centrereach.synthetic import synthetic_study
     >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
     >>> [p.name for p in write_report_and_maps(result, tempfile.mkdtemp())][-3:]
-    ['close-two_drive.html', 'close-two_walk.html', 'report.html']
+    ['close-two_transit.html', 'close-two_cycle.html', 'report.html']
     """
     out = Path(folder)
     if not cdn and leaflet_assets() is None:  # warned once; every map links Leaflet instead

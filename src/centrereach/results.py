@@ -15,9 +15,10 @@ tables, maps and report on disk.
 >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
 >>> result  # doctest: +NORMALIZE_WHITESPACE
 <StudyResult 'synthshire-demo': 4 areas, 6 centres, scenarios baseline, close-two;
- modes drive, walk>
->>> [(s.name, mode) for s, mode in result.comparisons()]
-[('close-two', 'drive'), ('close-two', 'walk')]
+ modes drive, walk, transit, cycle>
+>>> [(s.name, mode) for s, mode in result.comparisons()]  # doctest: +NORMALIZE_WHITESPACE
+[('close-two', 'drive'), ('close-two', 'walk'), ('close-two', 'transit'),
+ ('close-two', 'cycle')]
 """
 
 from __future__ import annotations
@@ -289,7 +290,7 @@ class StudyResult:
     >>> from centrereach.synthetic import synthetic_study
     >>> result = synthetic_study(n_side=6, cells=2).run(progress=False)
     >>> sorted(result.matrices), result.matrices["walk"].shape
-    (['drive', 'walk'], (4, 6))
+    (['cycle', 'drive', 'transit', 'walk'], (4, 6))
     >>> result.scenario("close-two", "walk")["change_min"].ge(0).all()
     np.True_
     """
@@ -434,7 +435,7 @@ class StudyResult:
 
     @property
     def modes(self) -> tuple[str, ...]:
-        """The travel modes computed (``drive``, ``walk``), in study order."""
+        """The travel modes computed (``drive``, ``walk``, ``transit``, ``cycle``), in order."""
         return tuple(self.matrices)
 
     @property
@@ -659,6 +660,8 @@ class StudyResult:
             f"{covered} of {self.all_area_count} areas covered{excluded}; "
             f"{len(self.centres)} centres.",
         ]
+        for mode, why in (self.provenance.get("modes_skipped") or {}).items():
+            lines.append(f"Not computed {mode_words(str(mode))} ({mode}): {why}.")
         lines += [h.to_text() for h in self.headlines()]
         return "\n".join(lines)
 

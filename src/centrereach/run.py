@@ -2,14 +2,17 @@
 
 :func:`run_study` loads the centres and the areas, builds (or reads) one network per mode,
 snaps areas and centres to it, leaves out the areas the network does not cover, computes one
-exact travel-time matrix per mode and evaluates every scenario on the matrices. It records what
+exact travel-time matrix per mode and evaluates every scenario on the matrices. Public transport
+(``transit``) walks on the walk network and rides the study's GTFS timetables
+(:class:`centrereach.transit.TransitRouter`); without a feed it is left out, and a
+:class:`~centrereach.errors.ModeSkippedWarning` says so. It records what
 went in (files with their SHA-256, networks, settings, versions) as the result's provenance.
 It writes nothing: :func:`centrereach.write_outputs` does.
 
 >>> from centrereach.synthetic import synthetic_study
 >>> result = run_study(synthetic_study(n_side=6, cells=2), progress=False)
 >>> result.provenance["modes"], result.provenance["synthetic"]
-(['drive', 'walk'], True)
+(['drive', 'walk', 'transit', 'cycle'], True)
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,12 +44,19 @@ from centrereach.errors import (
     CentrereachError,
     CoverageWarning,
     DataFormatError,
+    ModeSkippedWarning,
     SnapWarning,
     StudyFileError,
     UnknownCentreError,
 )
+from centrereach.gtfs import Feed, read_gtfs
 from centrereach.network import SpeedModel, load_network
 from centrereach.results import StudyResult
+from centrereach.transit import (
+    DEFAULT_MAX_ACCESS_WALK_MIN,
+    DEFAULT_MAX_TRANSFER_WALK_MIN,
+    TransitRouter,
+)
 from centrereach.traveltime import SNAP_WARNING_M, Router
 
 if TYPE_CHECKING:
@@ -70,6 +80,7 @@ _VERSIONED = (
     "folium",
     "osmium",
     "pyproj",
+    "numba",
 )
 
 
@@ -78,6 +89,7 @@ def run_study(
     *,
     data_dir: str | os.PathLike[str] | None = None,
     network_files: Mapping[str, str | os.PathLike[str]] | None = None,
+    gtfs: Sequence[str | os.PathLike[str]] | None = None,
     progress: bool = True,
     refresh: bool = False,
 ) -> StudyResult:
@@ -92,6 +104,8 @@ def run_study(
         and downloads).
     network_files
         Per mode, a network file to use instead of the study file's ``[network]`` entry.
+    gtfs
+        GTFS feeds (zip files, folders or dataset ids) to use instead of ``[transit] gtfs``.
     progress
         Show progress bars.
     refresh
@@ -102,12 +116,19 @@ def run_study(
     StudyResult
         Tables (minutes, people) and labels.
 
+    Warns
+    -----
+    centrereach.errors.ModeSkippedWarning
+        When the study asks for ``transit`` but no GTFS feed is given: it runs without it.
+
     Examples
     --------
     >>> from centrereach.synthetic import synthetic_study
     >>> result = run_study(synthetic_study(n_side=6, cells=2), progress=False)
     >>> result.matrices["drive"].shape, sorted(result.scenarios)
     ((4, 6), ['baseline', 'close-two'])
+    >>> list(result.matrices)  # the synthetic county has a (synthetic) bus route
+    ['drive', 'walk', 'transit', 'cycle']
     """
     started = dt.datetime.now(dt.UTC)
     folder = study.data_folder(data_dir)
@@ -125,34 +146,55 @@ def run_study(
     check_weight(areas, study.weight)  # missing for too many areas: stop (docs/method.md, 4)
     scenarios = study.scenarios(centres)
 
+    modes = list(study.modes)
+    skipped: dict[str, str] = {}
+    feeds: list[Feed] = []
+    if "transit" in modes and not (gtfs or study.feeds or _feed_values(study)):
+        reason = "no GTFS timetable was given ([transit] gtfs in the study file, or --gtfs PATH)"
+        warnings.warn(
+            f"public transport (transit) is not computed: {reason}. The study runs with "
+            f"{', '.join(m for m in modes if m != 'transit') or 'no other mode'} only.",
+            ModeSkippedWarning,
+            stacklevel=3,
+        )
+        modes.remove("transit")
+        skipped["transit"] = reason
+    # transit walks on the walk network: one network (and router) per network mode
+    network_of = {mode: "walk" if mode == "transit" else mode for mode in modes}
     routers: dict[str, Router] = {}
     excluded: dict[str, dict[str, str]] = {}
     origin_snaps: dict[str, pd.DataFrame] = {}
     centre_snaps: dict[str, pd.DataFrame] = {}
     points = origins(areas)
-    for mode in study.modes:
-        logger.info("building the %s network", mode)
-        override = (network_files or {}).get(mode)
-        graph = _network(study, mode, areas=areas, data_dir=folder, override=override,
-                         progress=progress, refresh=refresh)  # fmt: skip
-        router = routers[mode] = Router(graph)  # prepared once: snapping and the matrix
-        osnap = router.snap(points, max_snap_m=None)
-        csnap = router.snap(centres, max_snap_m=None)
-        extent = _network_extent(graph)
-        excluded[mode] = _not_covered(extent, points, osnap, mode=mode, max_snap_m=study.max_snap_m)
-        _check_centres(extent, centres, csnap, mode=mode, max_snap_m=study.max_snap_m)
+    for mode in modes:
+        net = network_of[mode]
+        if net not in routers:
+            logger.info("building the %s network", net)
+            override = (network_files or {}).get(net)
+            graph = _network(study, net, areas=areas, data_dir=folder, override=override,
+                             progress=progress, refresh=refresh)  # fmt: skip
+            routers[net] = Router(graph)  # prepared once: snapping and the matrix
+        router = routers[net]
+        if net in origin_snaps:  # transit: the walk network's snaps
+            osnap, csnap = origin_snaps[net], centre_snaps[net]
+        else:
+            osnap = router.snap(points, max_snap_m=None)
+            csnap = router.snap(centres, max_snap_m=None)
+        extent = _network_extent(router.graph)
+        excluded[mode] = _not_covered(extent, points, osnap, mode=net, max_snap_m=study.max_snap_m)
+        _check_centres(extent, centres, csnap, mode=net, max_snap_m=study.max_snap_m)
         origin_snaps[mode] = osnap
         centre_snaps[mode] = csnap
 
     excluded_all: dict[str, str] = {}
-    for mode in study.modes:
+    for mode in modes:
         for code, why in excluded[mode].items():
             excluded_all.setdefault(code, why)
     _check_coverage(excluded_all, len(areas), min_coverage=study.min_coverage)
     covered = areas.loc[[c for c in areas.index if str(c) not in excluded_all]]
     covered_points = points.loc[covered.index]
     matrices: dict[str, pd.DataFrame] = {}
-    for mode in study.modes:
+    for mode in [m for m in modes if m != "transit"]:
         _warn_far(origin_snaps[mode].loc[covered.index, "snap_m"], mode)
         logger.info("computing the %s travel-time matrix", mode)
         matrices[mode] = routers[mode].matrix(
@@ -162,10 +204,43 @@ def run_study(
             destination_snap=centre_snaps[mode],
             progress=progress,
         )
-    graphs = {mode: router.graph for mode, router in routers.items()}
+    transit_record: dict[str, Any] | None = None
+    if "transit" in modes:
+        logger.info("computing the public transport (transit) matrix")
+        walk = routers["walk"]
+        osnap = origin_snaps["transit"].loc[covered.index]
+        walk_matrix = matrices.get("walk")
+        if walk_matrix is None:
+            walk_matrix = walk.matrix(
+                covered_points, centres, origin_snap=osnap,
+                destination_snap=centre_snaps["transit"],
+            )  # fmt: skip
+        spec = study.transit_spec
+        feeds = _feeds(study, folder, gtfs)  # read after the networks, whose errors come first
+        transit = TransitRouter(
+            walk,
+            feeds,
+            study.transit_window(),
+            max_access_walk_min=float(spec.get("max_access_walk_min", DEFAULT_MAX_ACCESS_WALK_MIN)),
+            max_transfer_walk_min=float(
+                spec.get("max_transfer_walk_min", DEFAULT_MAX_TRANSFER_WALK_MIN)
+            ),
+            progress=progress,
+        )
+        matrices["transit"] = transit.matrix(
+            covered_points,
+            centres,
+            origin_snap=osnap,
+            destination_snap=centre_snaps["transit"],
+            walk_matrix=walk_matrix,
+        )
+        transit_record = transit.describe()
+    matrices = {mode: matrices[mode] for mode in modes}  # in the study's order
+    graphs = {mode: routers[network_of[mode]].graph for mode in modes}
     provenance = _provenance(
         study, graphs, centres=centres, areas=areas, data_dir=folder, started=started,
-        excluded=excluded_all,
+        excluded=excluded_all, modes=modes, skipped=skipped, transit=transit_record,
+        feeds=feeds,
     )  # fmt: skip
     return StudyResult.from_matrices(
         matrices,
@@ -184,8 +259,8 @@ def run_study(
         max_snap_m=study.max_snap_m,
         excluded=excluded_all,
         all_area_count=len(areas),
-        origin_snaps={m: s.loc[covered.index] for m, s in origin_snaps.items()},
-        centre_snaps=centre_snaps,
+        origin_snaps={m: origin_snaps[m].loc[covered.index] for m in modes},
+        centre_snaps={m: centre_snaps[m] for m in modes},
         provenance=provenance,
     )
 
@@ -297,6 +372,34 @@ def _network(
     )
     graph.graph["source_path"] = str(path)
     return graph
+
+
+def _feeds(
+    study: Study, data_dir: Path | None, override: Sequence[str | os.PathLike[str]] | None
+) -> list[Feed]:
+    """The study's GTFS feeds: ``--gtfs`` paths, else ready feeds, else ``[transit] gtfs``."""
+    if override:
+        paths = []
+        for value in override:
+            path = Path(value)
+            paths.append(
+                path
+                if path.exists()
+                else study.resolve(str(value), data_dir=data_dir, what="GTFS feed")
+            )
+        return [read_gtfs(path) for path in paths]
+    if study.feeds:
+        return list(study.feeds)
+    return [
+        read_gtfs(study.resolve(v, data_dir=data_dir, what="GTFS feed"))
+        for v in _feed_values(study)
+    ]
+
+
+def _feed_values(study: Study) -> list[str]:
+    """The ``[transit] gtfs`` entries (dataset ids, files or folders)."""
+    given = study.transit_spec.get("gtfs") or []
+    return [str(v) for v in ([given] if isinstance(given, str) else given)]
 
 
 def _status_column(study: Study, centres: gpd.GeoDataFrame) -> str | None:
@@ -443,8 +546,12 @@ def _provenance(
     data_dir: Path | None,
     started: dt.datetime,
     excluded: Mapping[str, str],
+    modes: Sequence[str],
+    skipped: Mapping[str, str],
+    transit: Mapping[str, Any] | None,
+    feeds: Sequence[Feed],
 ) -> dict[str, Any]:
-    """What went into a run: files with checksums, networks, settings, versions, times."""
+    """What went into a run: files with checksums, networks, timetables, settings, versions."""
     attrs = getattr(areas, "attrs", {})
     sources = dict(attrs.get("sources", {}))
     if study.path is not None:
@@ -461,6 +568,14 @@ def _provenance(
             path = Path(item)
             entries.append({"path": str(path), "sha256": _sha256(path) if path.is_file() else None})
         inputs[key] = entries
+    if feeds:
+        inputs["gtfs"] = [
+            {
+                "path": f.source,
+                "sha256": _sha256(Path(f.source)) if Path(f.source).is_file() else None,
+            }
+            for f in feeds
+        ]
     networks = {}
     for mode, graph in graphs.items():
         networks[mode] = {
@@ -475,13 +590,20 @@ def _provenance(
         if graph.graph.get("source_path") and source.is_file():
             networks[mode]["path"] = str(source)
             networks[mode]["sha256"] = _sha256(source)
+        if mode == "transit" and transit is not None:  # it walks on the walk network
+            networks[mode]["speed_model"] = {
+                "mode": "transit",
+                "description": transit["description"],
+            }
     return {
         "study": study.name,
         "title": study.title,
         "synthetic": study.synthetic,
         "started_utc": started.isoformat(timespec="seconds"),
         "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "modes": list(study.modes),
+        "modes": list(modes),
+        "modes_skipped": dict(skipped),
+        "transit": dict(transit) if transit is not None else None,
         "thresholds_min": list(study.thresholds_min),
         "weight": study.weight,
         "max_snap_m": study.max_snap_m,

@@ -3,8 +3,9 @@
 Driving speeds come from the speed limit tagged in OpenStreetMap (``maxspeed``, else the UK
 limit named by ``maxspeed:type`` or ``source:maxspeed``, else a UK default for the road's
 ``highway`` class), multiplied by a realism factor. Walking is a flat speed (4.8 km/h, the
-Department for Transport's Journey Time Statistics walking speed). See ``docs/method-network.md``
-for the table of defaults and their sources.
+Department for Transport's Journey Time Statistics walking speed), and so is cycling (16 km/h,
+the JTS cycling speed). See ``docs/method-network.md`` for the table of defaults and their
+sources.
 
 Examples
 --------
@@ -25,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "CYCLE_KPH",
     "KNOT_TO_KPH",
     "MPH_TO_KPH",
     "UK_DEFAULT_SPEEDS_MPH",
@@ -40,6 +42,8 @@ MPH_TO_KPH = 1.609344
 KNOT_TO_KPH = 1.852
 #: Walking speed (km/h) of the DfT Journey Time Statistics (4.8 km/h, i.e. 3 mph, rounded).
 WALK_KPH = 4.8
+#: Cycling speed (km/h) of the DfT Journey Time Statistics (16 km/h, about 10 mph).
+CYCLE_KPH = 16.0
 #: Speed (km/h) read for ``maxspeed=walk`` ("walking pace" for vehicles, e.g. on shared spaces).
 WALKING_PACE_KPH = 6.0
 
@@ -236,7 +240,7 @@ class SpeedModel:
     Driving speed on an edge = (tagged limit, else ``defaults_kph[highway]``, else
     ``fallback_kph``) × ``realism_factor``; ``junction_delay_s`` seconds are added to every
     driving edge that ends at a junction (a node where three or more streets meet). Walking
-    speed is ``walk_kph`` everywhere.
+    speed is ``walk_kph`` everywhere, cycling speed ``cycle_kph`` everywhere.
 
     Parameters
     ----------
@@ -252,6 +256,8 @@ class SpeedModel:
         Walking speed (km/h), 4.8 as in the DfT Journey Time Statistics.
     fallback_kph
         Speed (km/h) for a ``highway`` class not in ``defaults_kph`` (default 30 mph).
+    cycle_kph
+        Cycling speed (km/h), 16 as in the DfT Journey Time Statistics.
 
     Examples
     --------
@@ -267,6 +273,7 @@ class SpeedModel:
     junction_delay_s: float = 0.0
     walk_kph: float = WALK_KPH
     fallback_kph: float = FALLBACK_MPH * MPH_TO_KPH
+    cycle_kph: float = CYCLE_KPH
 
     def __post_init__(self) -> None:
         if not (0.0 < self.realism_factor <= 1.5):
@@ -277,6 +284,7 @@ class SpeedModel:
             raise ValueError(msg)
         for name, kph in [
             ("walk_kph", self.walk_kph),
+            ("cycle_kph", self.cycle_kph),
             ("fallback_kph", self.fallback_kph),
             *((f"defaults_kph[{hw!r}]", speed) for hw, speed in dict(self.defaults_kph).items()),
         ]:
@@ -396,7 +404,7 @@ class SpeedModel:
         Parameters
         ----------
         mode
-            ``"drive"`` or ``"walk"``.
+            ``"drive"``, ``"walk"`` or ``"cycle"``.
 
         Returns
         -------
@@ -411,6 +419,8 @@ class SpeedModel:
         >>> print(SpeedModel().describe("walk"))
         Walking: 4.8 km/h on every footpath and street open to pedestrians (DfT Journey Time
         Statistics)
+        >>> print(SpeedModel().describe("cycle"))
+        Cycling: 16 km/h on every road and path open to bicycles (DfT Journey Time Statistics)
         """
         mode = str(getattr(mode, "value", mode))
         if mode == "walk":
@@ -418,6 +428,11 @@ class SpeedModel:
             return (
                 f"Walking: {self.walk_kph:g} km/h on every footpath and street open to "
                 f"pedestrians{source}"
+            )
+        if mode == "cycle":
+            source = " (DfT Journey Time Statistics)" if self.cycle_kph == CYCLE_KPH else ""
+            return (
+                f"Cycling: {self.cycle_kph:g} km/h on every road and path open to bicycles{source}"
             )
         text = (
             "Driving: speed limits as tagged in OpenStreetMap (UK defaults by road class where "
@@ -440,7 +455,7 @@ class SpeedModel:
         -------
         dict
             Keys ``defaults_kph``, ``realism_factor``, ``junction_delay_s``, ``walk_kph``,
-            ``fallback_kph``.
+            ``cycle_kph``, ``fallback_kph``.
 
         Examples
         --------
@@ -452,6 +467,7 @@ class SpeedModel:
             "realism_factor": float(self.realism_factor),
             "junction_delay_s": float(self.junction_delay_s),
             "walk_kph": float(self.walk_kph),
+            "cycle_kph": float(self.cycle_kph),
             "fallback_kph": float(self.fallback_kph),
         }
 
@@ -476,7 +492,7 @@ class SpeedModel:
         True
         """
         kwargs: dict[str, Any] = {}
-        for key in ("realism_factor", "junction_delay_s", "walk_kph", "fallback_kph"):
+        for key in ("realism_factor", "junction_delay_s", "walk_kph", "cycle_kph", "fallback_kph"):
             if key in data:
                 kwargs[key] = float(data[key])
         if "defaults_kph" in data:

@@ -1,19 +1,21 @@
 """The study file: a TOML file a planner edits, parsed and validated into a :class:`Study`.
 
-A study names the area, the data, the centres, the road networks, the modes, the scenarios, the
-thresholds and the weight. :meth:`Study.from_toml` reads and checks a study file (every error
-names the key and its line); :meth:`Study.run` hands the study to the pipeline
+A study names the area, the data, the centres, the road networks, the modes (``drive``,
+``walk``, ``transit``, ``cycle``), the public transport timetables and window (``[transit]``),
+the scenarios, the thresholds and the weight. :meth:`Study.from_toml` reads and checks a study
+file (every error names the key and its line); :meth:`Study.run` hands the study to the pipeline
 (:mod:`centrereach.run`), which returns a :class:`~centrereach.results.StudyResult`. See
 ``docs/study-file.md`` for every key.
 
 >>> from centrereach.study import STUDY_KEYS
 >>> sorted(STUDY_KEYS)
-['analysis', 'area', 'centres', 'data', 'network', 'scenarios', 'study']
+['analysis', 'area', 'centres', 'data', 'network', 'scenarios', 'study', 'transit']
 """
 
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import math
 import os
 import re
@@ -30,11 +32,13 @@ from centrereach.errors import (
     EncodingError,
     StudyFileError,
 )
+from centrereach.gtfs import Feed
 from centrereach.metrics import DEFAULT_THRESHOLDS_MIN
 from centrereach.network import Mode
 from centrereach.results import StudyResult
 from centrereach.run import run_study
 from centrereach.scenarios import BASELINE, Scenario, scenario_from_spec
+from centrereach.transit import DepartureWindow
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -78,18 +82,28 @@ STUDY_KEYS: dict[str, dict[str, str]] = {
     },
     "network": {
         "drive": "'download', or an .osm.pbf / .osm / .graphml file",
-        "walk": "'download', or an .osm.pbf / .osm / .graphml file",
+        "walk": "'download', or an .osm.pbf / .osm / .graphml file (transit walks on it too)",
+        "cycle": "'download', or an .osm.pbf / .osm / .graphml file",
         "buffer_m": "metres added around the study area when downloading (default 10000)",
         "source": "where 'download' gets roads: geofabrik or overpass (default: Geofabrik's "
         "county extracts where its index covers the area, else the Overpass API)",
     },
     "analysis": {
-        "modes": "list of modes: drive, walk",
+        "modes": "list of modes: drive, walk, transit, cycle",
         "thresholds_min": "list of minutes (default [15, 30, 45, 60])",
         "weight": "children, population or under5",
         "max_snap_m": "areas whose origin is farther than this from the network are excluded",
         "speed_model": "realistic (default) or free-flow",
         "min_coverage": "fraction of areas that must be covered (default 0.5)",
+    },
+    "transit": {
+        "gtfs": "GTFS feed(s): a dataset id (bods-gtfs-east-midlands), a .zip or a folder; list",
+        "date": "the service day, YYYY-MM-DD (JTS: a Tuesday in October)",
+        "window": "departure window HH:MM-HH:MM, end excluded (default 07:00-10:00)",
+        "step_min": "minutes between departures (default 1)",
+        "statistic": "median (default), mean, or a percentile such as p75",
+        "max_access_walk_min": "longest walk to the first / from the last stop (default 30)",
+        "max_transfer_walk_min": "longest walk between stops to change (default 15)",
     },
     "scenarios": {},
 }
@@ -392,12 +406,14 @@ def _network_table(reader: _Reader, modes: Sequence[str]) -> dict[str, Any]:
     for mode in MODES:
         reader.string("network", mode)
     for mode in modes:
-        if mode not in network:
+        needed = "walk" if mode == "transit" else mode
+        if needed not in network:
+            why = " (public transport walks on it to and from stops)" * (mode == "transit")
             raise reader.fail(
                 "network",
-                mode,
-                f"is missing: say where the {mode} network comes from "
-                "('download', or an .osm.pbf/.graphml file)",
+                needed,
+                f"is missing: say where the {needed} network comes from "
+                f"('download', or an .osm.pbf/.graphml file){why}",
             )
     if "buffer_m" in network:
         network["buffer_m"] = reader.number("network", "buffer_m", 10_000.0)
@@ -415,8 +431,10 @@ def _network_table(reader: _Reader, modes: Sequence[str]) -> dict[str, Any]:
 class Study:
     """A study: inputs, scenarios and settings. Build with :meth:`from_toml` or directly.
 
-    When built directly (in a notebook, or by the synthetic demo), ``centres``, ``areas`` and
-    ``networks`` may be given as ready GeoDataFrames and graphs; :meth:`run` then skips loading.
+    When built directly (in a notebook, or by the synthetic demo), ``centres``, ``areas``,
+    ``networks`` and ``feeds`` may be given as ready GeoDataFrames, graphs and GTFS feeds;
+    :meth:`run` then skips loading. ``transit_spec`` holds the ``[transit]`` table (``date``,
+    ``window``, ``step_min``, ``statistic``, ``gtfs``, the walking limits).
 
     Examples
     --------
@@ -447,6 +465,8 @@ class Study:
     centres: gpd.GeoDataFrame | None = None
     areas: gpd.GeoDataFrame | None = None
     networks: Mapping[str, nx.MultiDiGraph] = field(default_factory=dict)
+    transit_spec: Mapping[str, Any] = field(default_factory=dict)
+    feeds: tuple[Feed, ...] = ()
 
     # -- construction -------------------------------------------------------------------------
 
@@ -528,6 +548,7 @@ class Study:
                 'folder on every run. Give one, e.g. output = "output/NAME".',
             )
         notes = reader.strings("study", "notes") or []
+        transit = _transit_table(reader, needs_date="transit" in modes)
         return cls(
             name=name,
             title=reader.string("study", "title", name) or name,
@@ -547,6 +568,7 @@ class Study:
             min_coverage=reader.number("analysis", "min_coverage", 0.5),
             speed_model=reader.choice("analysis", "speed_model", SPEED_MODELS, "realistic"),
             path=file.resolve(),
+            transit_spec=transit,
         )
 
     def output_folder(
@@ -667,6 +689,37 @@ class Study:
         items = [value] if isinstance(value, str) else list(value)
         return [self.resolve(str(v), data_dir=data_dir, what=what) for v in items]
 
+    def transit_window(self) -> DepartureWindow:
+        """The public transport departures and statistic of ``[transit]`` (a DepartureWindow).
+
+        Raises
+        ------
+        centrereach.errors.StudyFileError
+            When ``[transit]`` has no ``date`` or an invalid entry.
+
+        Examples
+        --------
+        >>> Study("s", "S", transit_spec={"date": "2024-10-08"}).transit_window()
+        DepartureWindow(2024-10-08 (Tuesday), 07:00-10:00 every 1 min, median)
+        """
+        spec = self.transit_spec
+        if not spec.get("date"):
+            msg = (
+                f"study '{self.name}': public transport needs a date: add date = \"YYYY-MM-DD\" "
+                "(a weekday the timetables run, e.g. a Tuesday in term time) to [transit]"
+            )
+            raise StudyFileError(msg)
+        try:
+            return DepartureWindow.parse(
+                spec["date"],
+                window=str(spec.get("window", "07:00-10:00")),
+                step_min=spec.get("step_min", 1),
+                statistic=str(spec.get("statistic", "median")),
+            )
+        except ValueError as err:
+            msg = f"study '{self.name}', [transit]: {err}"
+            raise StudyFileError(msg) from err
+
     def scenarios(self, centres: gpd.GeoDataFrame) -> list[Scenario]:
         """The study's scenarios (baseline first), checked against the centres."""
         out = [Scenario(BASELINE, "All centres open", tuple(str(c) for c in centres.index))]
@@ -681,6 +734,7 @@ class Study:
         *,
         data_dir: str | os.PathLike[str] | None = None,
         network_files: Mapping[str, str | os.PathLike[str]] | None = None,
+        gtfs: Sequence[str | os.PathLike[str]] | None = None,
         progress: bool = True,
         refresh: bool = False,
     ) -> StudyResult:
@@ -693,6 +747,8 @@ class Study:
             cache and downloads).
         network_files
             Per mode, a network file to use instead of the study file's ``[network]`` entry.
+        gtfs
+            GTFS feeds (zip files, folders or dataset ids) to use instead of ``[transit] gtfs``.
         progress
             Show progress bars.
         refresh
@@ -704,5 +760,61 @@ class Study:
         StudyResult
             The tables and labels; :func:`centrereach.write_outputs` writes them.
         """
-        return run_study(self, data_dir=data_dir, network_files=network_files,
+        return run_study(self, data_dir=data_dir, network_files=network_files, gtfs=gtfs,
                          progress=progress, refresh=refresh)  # fmt: skip
+
+
+def _transit_table(reader: _Reader, *, needs_date: bool) -> dict[str, Any]:
+    """The ``[transit]`` table, checked key by key (errors name the key and its line)."""
+    table = dict(reader.table("transit"))
+    if not table:
+        if needs_date:
+            raise reader.fail(
+                "analysis",
+                "modes",
+                "lists 'transit', which needs a [transit] table with at least "
+                'date = "YYYY-MM-DD" (and gtfs = the timetables)',
+            )
+        return table
+    gtfs = reader.strings("transit", "gtfs")
+    if gtfs is not None:
+        table["gtfs"] = gtfs
+    date = table.get("date")
+    if date is None:
+        if needs_date:
+            raise reader.fail(
+                "transit", None, 'needs date = "YYYY-MM-DD": the day whose timetables are used'
+            )
+    else:
+        if isinstance(date, dt.date) and not isinstance(date, dt.datetime):
+            date = table["date"] = date.isoformat()  # a bare TOML date
+        if not isinstance(date, str):
+            raise reader.fail("transit", "date", f'must be a date "YYYY-MM-DD", not {date!r}')
+        try:
+            DepartureWindow.parse(date)
+        except ValueError as err:
+            raise reader.fail("transit", "date", str(err)) from None
+    window = table.get("window", "07:00-10:00")
+    if not isinstance(window, str):
+        raise reader.fail("transit", "window", f'must be "HH:MM-HH:MM", not {window!r}')
+    step = table.get("step_min", 1)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise reader.fail(
+            "transit", "step_min", f"must be a whole number of minutes >= 1, not {step!r}"
+        )
+    statistic = table.get("statistic", "median")
+    if not isinstance(statistic, str):
+        raise reader.fail("transit", "statistic", f"must be a quoted string, not {statistic!r}")
+    day = dt.date(2024, 10, 8)
+    try:
+        DepartureWindow.parse(day, window=window)
+    except ValueError as err:
+        raise reader.fail("transit", "window", str(err)) from None
+    try:
+        DepartureWindow.parse(day, statistic=statistic)
+    except ValueError as err:
+        raise reader.fail("transit", "statistic", str(err)) from None
+    for key in ("max_access_walk_min", "max_transfer_walk_min"):
+        if key in table:
+            table[key] = reader.number("transit", key, 0.0)
+    return table

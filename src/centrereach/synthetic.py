@@ -1,9 +1,10 @@
 """A small synthetic county for the demo and for tests: invented, and labelled so everywhere.
 
 "Synthshire" is a grid of roads with a few faster main roads, square small areas with invented
-deprivation deciles and child counts, and six centres. It lies in the North Sea (around 54.5 N,
-1.5 E) so that no map can mistake it for a real place. Every output of a synthetic study says
-"SYNTHETIC DATA".
+deprivation deciles and child counts, six centres, and two invented bus routes along the main
+roads (a GTFS feed built in memory, so the demo shows all four modes offline: by car, on foot,
+by public transport and by bike). It lies in the North Sea (around 54.5 N, 1.5 E) so that no map
+can mistake it for a real place. Every output of a synthetic study says "SYNTHETIC DATA".
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import numpy as np
 
 from centrereach.study import Study
 
-__all__ = ["SYNTHETIC_NOTE", "synthetic_inputs", "synthetic_study"]
+__all__ = ["SYNTHETIC_NOTE", "synthetic_feed", "synthetic_inputs", "synthetic_study"]
 
 SYNTHETIC_NOTE = "SYNTHETIC DATA: Synthshire is invented for demonstrations; not a real place."
 _ORIGIN_LON, _ORIGIN_LAT = 1.30, 54.40
 _STEP_M = 400.0  # grid spacing (metres)
+#: The day the demo's buses are timetabled for (a Tuesday in October, as the JTS used).
+SYNTHETIC_DATE = "2024-10-08"
+_BUS_FEED_NAME = "Synthshire buses (SYNTHETIC)"
 
 
 def _graph(n_side: int, *, mode: str) -> Any:
@@ -44,6 +48,8 @@ def _graph(n_side: int, *, mode: str) -> Any:
                 main = (di == 0 and i % 5 == 2) or (dj == 0 and j % 5 == 2)
                 if mode == "walk":
                     speed, highway = 4.8, "footway"
+                elif mode == "cycle":
+                    speed, highway = 16.0, "primary" if main else "residential"
                 else:
                     speed, highway = (64.0, "primary") if main else (38.6, "residential")
                 seconds = _STEP_M / (speed / 3.6)
@@ -59,8 +65,97 @@ def _graph(n_side: int, *, mode: str) -> Any:
     return graph
 
 
+def synthetic_feed(n_side: int = 31) -> Any:
+    """Invented buses along every Synthshire main road, as a GTFS feed (in memory).
+
+    One route per main road (every fifth grid line, both ways: ``E02`` runs west-east along
+    row 2 and back, ``N07`` south-north along column 7 and back), every 10, 15, 20 or 30 minutes
+    in turn, from 06:00 to 21:00 every day of 2024, calling every 800 m (every second junction)
+    and taking 2 minutes between stops. Routes cross at shared stops, where passengers change.
+
+    Parameters
+    ----------
+    n_side
+        Road-grid nodes per side (as :func:`synthetic_inputs`).
+
+    Returns
+    -------
+    centrereach.gtfs.Feed
+
+    Examples
+    --------
+    >>> feed = synthetic_feed(n_side=6)
+    >>> feed.name, len(feed.stops), sorted(feed.routes.index)
+    ('Synthshire buses (SYNTHETIC)', 5, ['E02', 'N02'])
+    """
+    import pandas as pd
+
+    from centrereach.gtfs import Feed
+
+    dlat = _STEP_M / 111_320.0
+    dlon = _STEP_M / (111_320.0 * math.cos(math.radians(_ORIGIN_LAT)))
+    along = list(range(0, n_side, 2))
+    mains = [k for k in range(n_side) if k % 5 == 2]
+    headways = (10, 15, 20, 30)
+    routes: dict[str, tuple[list[tuple[int, int]], int]] = {}
+    for n, line in enumerate(mains):
+        routes[f"E{line:02d}"] = ([(line, j) for j in along], headways[n % 4])
+        routes[f"N{line:02d}"] = ([(i, line) for i in along], headways[(n + 2) % 4])
+    stops: dict[str, tuple[float, float]] = {}
+    trips, times = [], []
+    for route, (cells, headway) in routes.items():
+        for i, j in cells:
+            stops[f"S{i:02d}-{j:02d}"] = (_ORIGIN_LON + j * dlon, _ORIGIN_LAT + i * dlat)
+        for direction, order in (("a", cells), ("b", cells[::-1])):
+            for k, start in enumerate(range(6 * 60, 21 * 60 + 1, headway)):
+                trip = f"{route}{direction}{k:03d}"
+                trips.append((route, "daily", trip))
+                for seq, (i, j) in enumerate(order):
+                    minute = start + 2 * seq
+                    clock = f"{minute // 60:02d}:{minute % 60:02d}:00"
+                    times.append((trip, clock, clock, f"S{i:02d}-{j:02d}", seq + 1))
+    tables = {
+        "stops.txt": pd.DataFrame(
+            {
+                "stop_id": list(stops),
+                "stop_name": [f"Synthshire stop {k}" for k in stops],
+                "stop_lat": [lat for _, lat in stops.values()],
+                "stop_lon": [lon for lon, _ in stops.values()],
+            }
+        ),
+        "routes.txt": pd.DataFrame(
+            {"route_id": list(routes), "route_short_name": list(routes), "route_type": 3}
+        ),
+        "trips.txt": pd.DataFrame(trips, columns=["route_id", "service_id", "trip_id"]),
+        "stop_times.txt": pd.DataFrame(
+            times,
+            columns=["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"],
+        ),
+        "calendar.txt": pd.DataFrame(
+            {
+                "service_id": ["daily"],
+                **{
+                    day: [1]
+                    for day in (
+                        "monday",
+                        "tuesday",
+                        "wednesday",
+                        "thursday",
+                        "friday",
+                        "saturday",
+                        "sunday",
+                    )
+                },
+                "start_date": ["20240101"],
+                "end_date": ["20241231"],
+            }
+        ),
+    }
+    return Feed.from_tables(tables, name=_BUS_FEED_NAME, source="synthetic (invented)")
+
+
 def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict[str, Any]:
-    """Invented centres, areas and networks (``drive`` and ``walk``) for Synthshire.
+    """Invented centres, areas, networks and a bus timetable for Synthshire.
 
     Parameters
     ----------
@@ -74,7 +169,8 @@ def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict
     Returns
     -------
     dict
-        ``centres`` and ``areas`` GeoDataFrames (EPSG:4326) and ``networks`` (mode -> graph).
+        ``centres`` and ``areas`` GeoDataFrames (EPSG:4326), ``networks`` (mode -> graph, for
+        ``drive``, ``walk`` and ``cycle``) and ``feed`` (the buses, :func:`synthetic_feed`).
 
     Examples
     --------
@@ -86,7 +182,7 @@ def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict
     from shapely.geometry import box
 
     rng = np.random.default_rng(seed)
-    networks = {mode: _graph(n_side, mode=mode) for mode in ("drive", "walk")}
+    networks = {mode: _graph(n_side, mode=mode) for mode in ("drive", "walk", "cycle")}
     dlat = _STEP_M / 111_320.0
     dlon = _STEP_M / (111_320.0 * math.cos(math.radians(_ORIGIN_LAT)))
     per_side = max(1, (n_side - 1) // cells)
@@ -148,15 +244,29 @@ def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict
         )
     centres = gpd.GeoDataFrame(centres_rows, crs=4326).set_index("centre_id")
     centres["location_source"] = "synthetic"
-    return {"centres": centres, "areas": areas, "networks": networks}
+    return {
+        "centres": centres,
+        "areas": areas,
+        "networks": networks,
+        "feed": synthetic_feed(n_side),
+    }
 
 
-def synthetic_study(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> Study:
+def synthetic_study(
+    n_side: int = 31,
+    *,
+    cells: int = 3,
+    seed: int = 7,
+    modes: tuple[str, ...] = ("drive", "walk", "transit", "cycle"),
+) -> Study:
     """A ready :class:`~centrereach.study.Study` of Synthshire with two scenarios.
 
+    Every mode by default: by car, on foot, by (synthetic) bus on Tuesday 8 October 2024
+    (departures every minute 07:00-10:00, the median) and by bike.
+
     >>> study = synthetic_study(n_side=6, cells=2)
-    >>> study.synthetic, list(study.scenario_specs)
-    (True, ['close-two'])
+    >>> study.synthetic, list(study.scenario_specs), study.modes
+    (True, ['close-two'], ('drive', 'walk', 'transit', 'cycle'))
     """
     inputs = synthetic_inputs(n_side, cells=cells, seed=seed)
     return Study(
@@ -170,9 +280,16 @@ def synthetic_study(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> Study
                 "where": 'status_2024 == "retained"',
             },
         },
-        modes=("drive", "walk"),
+        modes=tuple(modes),
         centres=inputs["centres"],
         areas=inputs["areas"],
         networks=inputs["networks"],
+        feeds=(inputs["feed"],),
+        transit_spec={
+            "date": SYNTHETIC_DATE,
+            "window": "07:00-10:00",
+            "step_min": 1,
+            "statistic": "median",
+        },
         notes=(SYNTHETIC_NOTE,),
     )

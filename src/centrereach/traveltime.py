@@ -76,12 +76,17 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ACCESS_SPEED_KPH: Final[Mapping[str, float]] = MappingProxyType({Mode.WALK: 4.8, Mode.DRIVE: 20.0})
+ACCESS_SPEED_KPH: Final[Mapping[str, float]] = MappingProxyType(
+    {Mode.WALK: 4.8, Mode.DRIVE: 20.0, Mode.CYCLE: 16.0, Mode.TRANSIT: 4.8}
+)
 """Default speed (km/h) of the access leg between a point and its snapped node, per mode.
 
 ``walk``: 4.8 km/h, an adult's walking pace (3 mph), the speed of the footpath network itself.
 ``drive``: 20 km/h (about 12 mph), slow driving on the unmapped last stretch (estate roads,
 service roads, car parks) that the drive network leaves out; see ``docs/method-engine.md``.
+``cycle``: 16 km/h, the cycle network's own flat speed: that network keeps service roads and
+paths, so the unmapped stretch is short. ``transit``: 4.8 km/h, because public transport
+journeys start and end on foot, on the walk network (``docs/method-transit.md``).
 """
 
 SNAP_WARNING_M: Final = 500.0
