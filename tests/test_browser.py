@@ -252,7 +252,7 @@ def test_chesterfield_maps_of_a_default_run_open_with_no_internet(
     opens in Chromium with no internet and no JavaScript error, and so does the report."""
     folder, _ = chesterfield_run
     written = [*sorted((folder / "maps").glob("*.html")), folder / "report.html"]
-    assert len(written) == len(chesterfield_result.scenarios) * 2 + 1
+    assert len(written) == len(chesterfield_result.scenarios) * len(chesterfield_result.modes) + 1
     for path in written[:-1]:
         html = path.read_text(encoding="utf-8")
         assert "cdn.jsdelivr" not in html and "Leaflet 1.9.3" in html  # self-contained

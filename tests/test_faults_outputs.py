@@ -844,9 +844,10 @@ def test_scenario_names_made_safe_get_their_own_maps_and_links(
     assert result.exit_code == 0, result.output
     report = (out / "report.html").read_text(encoding="utf-8")
     maps = sorted(p.name for p in (out / "maps").iterdir())
-    assert len(maps) == 6 and not any("/" in m for m in maps)
+    modes = json.loads((out / "study.json").read_text(encoding="utf-8"))["modes"]
+    assert len(maps) == 3 * len(modes) and not any("/" in m for m in maps)  # 3 scenarios
     slashed = [m for m in maps if m.startswith("close-uppingham-")]
-    assert len(slashed) == 2  # drive and walk, with a hash of the name as written
+    assert len(slashed) == len(modes)  # one per mode, with a hash of the name as written
     for name in slashed:
         assert f"maps/{name}" in report
         assert "Close Uppingham only" in (out / "maps" / name).read_text(encoding="utf-8")

@@ -122,6 +122,8 @@ NUMBER_RANGES: dict[str, tuple[float, float, bool, str]] = {
     "min_coverage": (0.0, 1.0, True, "a fraction of the areas, from 0 to 1 (e.g. 0.5)"),
     "buffer_m": (0.0, 100_000.0, True, "a distance in metres, from 0 to 100000"),
     "thresholds_min": (0.0, 1_440.0, False, "minutes, more than 0 and at most 1440 (a day)"),
+    "max_access_walk_min": (0.0, 120.0, False, "minutes, more than 0 and at most 120"),
+    "max_transfer_walk_min": (0.0, 60.0, True, "minutes, from 0 to 60"),
 }
 
 
