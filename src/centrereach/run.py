@@ -45,6 +45,7 @@ from centrereach.errors import (
     StudyFileError,
     UnknownCentreError,
 )
+from centrereach.netarrays import NetworkArrays, load_network_arrays
 from centrereach.network import SpeedModel, load_network
 from centrereach.results import StudyResult
 from centrereach.traveltime import SNAP_WARNING_M, Router
@@ -133,7 +134,7 @@ def run_study(
         router = routers[mode] = Router(graph)  # prepared once: snapping and the matrix
         osnap = router.snap(points, max_snap_m=None)
         csnap = router.snap(centres, max_snap_m=None)
-        extent = _network_extent(graph)
+        extent = _network_extent(router)
         excluded[mode] = _not_covered(extent, points, osnap, mode=mode, max_snap_m=study.max_snap_m)
         _check_centres(extent, centres, csnap, mode=mode, max_snap_m=study.max_snap_m)
         origin_snaps[mode] = osnap
@@ -157,9 +158,8 @@ def run_study(
             destination_snap=centre_snaps[mode],
             progress=progress,
         )
-    graphs = {mode: router.graph for mode, router in routers.items()}
     provenance = _provenance(
-        study, graphs, centres=centres, areas=areas, data_dir=folder, started=started,
+        study, routers, centres=centres, areas=areas, data_dir=folder, started=started,
         excluded=excluded_all,
     )  # fmt: skip
     return StudyResult.from_matrices(
@@ -266,8 +266,12 @@ def _network(
     data_dir: Path | None,
     override: str | os.PathLike[str] | None,
     progress: bool,
-) -> nx.MultiDiGraph:
-    """The network for ``mode``: ready, downloaded, or read from a file and clipped."""
+) -> nx.MultiDiGraph | NetworkArrays:
+    """The network for ``mode``: ready, downloaded, or read from a file and clipped.
+
+    An OpenStreetMap file becomes routing arrays straight away (cached by its checksum, the
+    speed model and the clip), never a networkx graph.
+    """
     if mode in study.networks:
         return study.networks[mode]
     source = str(override) if override is not None else str(study.network_spec.get(mode, ""))
@@ -286,6 +290,10 @@ def _network(
     )
     # Clip a file network to the study area plus the buffer (as a download is), which keeps a
     # county walk network within memory.
+    if not path.name.lower().endswith(".graphml"):
+        return load_network_arrays(
+            path, mode=mode, speeds=speeds, polygon=polygon, buffer_m=buffer_m, progress=progress
+        )
     graph = load_network(
         path, mode=mode, speeds=speeds, polygon=polygon, buffer_m=buffer_m, progress=progress
     )
@@ -307,10 +315,9 @@ def _status_column(study: Study, centres: gpd.GeoDataFrame) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _network_extent(graph: nx.MultiDiGraph) -> shapely.Geometry:
+def _network_extent(router: Router) -> shapely.Geometry:
     """The convex hull of the network's nodes (EPSG:4326), slightly buffered (about 200 m)."""
-    xs = [data["x"] for _, data in graph.nodes(data=True)]
-    ys = [data["y"] for _, data in graph.nodes(data=True)]
+    xs, ys = router.lonlat
     return MultiPoint(np.column_stack([xs, ys])).convex_hull.buffer(0.002)
 
 
@@ -421,7 +428,7 @@ def _versions() -> dict[str, str]:
 
 def _provenance(
     study: Study,
-    graphs: Mapping[str, nx.MultiDiGraph],
+    routers: Mapping[str, Router],
     *,
     centres: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
@@ -447,15 +454,21 @@ def _provenance(
             entries.append({"path": str(path), "sha256": _sha256(path) if path.is_file() else None})
         inputs[key] = entries
     networks = {}
-    for mode, graph in graphs.items():
+    for mode, router in routers.items():
+        network: Any = router.arrays if router.graph is None else router.graph.graph
+        meta = (
+            {"speed_model": network.speed_model, "source_path": network.source_path}
+            if isinstance(network, NetworkArrays)
+            else network
+        )
         networks[mode] = {
-            "source": str(graph.graph.get("source", "")),
-            "nodes": graph.number_of_nodes(),
-            "edges": graph.number_of_edges(),
-            "speed_model": graph.graph.get("speed_model"),
+            "source": router.source or "",
+            "nodes": router.n_nodes,
+            "edges": router.n_edges,
+            "speed_model": meta.get("speed_model"),
         }
-        source = Path(str(graph.graph.get("source_path", "")))
-        if graph.graph.get("source_path") and source.is_file():
+        source = Path(str(meta.get("source_path") or ""))
+        if meta.get("source_path") and source.is_file():
             networks[mode]["path"] = str(source)
             networks[mode]["sha256"] = _sha256(source)
     return {

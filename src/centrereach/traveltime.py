@@ -54,6 +54,7 @@ from centrereach.errors import (
     UnknownCentreError,
     UnreachableWarning,
 )
+from centrereach.netarrays import NetworkArrays
 from centrereach.network import Mode
 
 if TYPE_CHECKING:
@@ -455,7 +456,8 @@ class Router:
     query many):
 
     1. the graph becomes a sparse adjacency matrix of travel times in seconds
-       (:func:`csr_from_graph`);
+       (:func:`csr_from_graph`), unless it comes as :class:`~centrereach.netarrays.NetworkArrays`
+       (:func:`~centrereach.netarrays.load_network_arrays`), which already hold one;
     2. its largest strongly connected component is found (:func:`largest_strong_component`):
        only its nodes take snapped points, so every origin reaches every destination;
     3. their coordinates are projected to British National Grid (metres) and put in a k-d tree
@@ -467,14 +469,15 @@ class Router:
 
     Parameters
     ----------
-    network : networkx.MultiDiGraph
+    network : networkx.MultiDiGraph or centrereach.netarrays.NetworkArrays
         Road or footpath network (osmnx conventions, as :func:`centrereach.network.load_network`
         returns): node ``x``/``y`` in ``G.graph["crs"]``, ``G.graph["mode"]`` ``"drive"`` or
-        ``"walk"`` (it sets the access-leg speed), and edges carrying ``weight``.
+        ``"walk"`` (it sets the access-leg speed), and edges carrying ``weight``. Or the same
+        network as arrays (see :meth:`from_arrays`), which needs no graph in memory.
     weight : str or None, default "travel_time"
         Edge attribute to minimise, in **seconds**; it must be finite and >= 0 on every edge.
         ``None`` builds a router for snapping only (edge weights are not read, and
-        :meth:`matrix` refuses to run).
+        :meth:`matrix` refuses to run). Arrays hold ``"travel_time"`` and ``"length"`` only.
 
     Raises
     ------
@@ -521,28 +524,55 @@ class Router:
     h2        east       0.3
     """
 
-    def __init__(self, network: nx.MultiDiGraph, *, weight: str | None = "travel_time") -> None:
+    def __init__(
+        self, network: nx.MultiDiGraph | NetworkArrays, *, weight: str | None = "travel_time"
+    ) -> None:
         from pyproj import Transformer
         from pyproj.exceptions import CRSError
         from scipy.spatial import cKDTree
 
         t0 = time.perf_counter()
-        csr, nodes = csr_from_graph(network, weight)
+        self._graph: nx.MultiDiGraph | None = None
+        self._arrays: NetworkArrays | None = None
+        if isinstance(network, NetworkArrays):
+            if weight not in (None, "travel_time", "length"):
+                msg = (
+                    f"network arrays hold 'travel_time' (s) and 'length' (m), not {weight!r}; "
+                    "build the router from a graph for another weight"
+                )
+                raise NetworkError(msg)
+            csr = network.csr(weight or "travel_time")
+            nodes = pd.Index(network.node_ids, tupleize_cols=False)
+            crs: object = "epsg:4326"
+            xs, ys = network.lon, network.lat
+            mode: object = network.mode
+            self._arrays = network
+            self._n_nodes = network.n_nodes
+            self._n_edges = network.n_edges
+            self._source: str | None = network.source
+        else:
+            csr, nodes = csr_from_graph(network, weight)
+            crs = network.graph.get("crs")
+            if crs is None:
+                msg = (
+                    "the network has no CRS (G.graph['crs'] is missing); set it, e.g. "
+                    "G.graph['crs'] = 'epsg:4326' when node x/y are longitude/latitude"
+                )
+                raise NetworkError(msg)
+            n = len(nodes)
+            try:  # node data in the same order as ``nodes``
+                xs = np.fromiter((d["x"] for _, d in network.nodes(data=True)), np.float64, n)
+                ys = np.fromiter((d["y"] for _, d in network.nodes(data=True)), np.float64, n)
+            except (KeyError, TypeError, ValueError) as exc:
+                msg = f"every network node needs numeric 'x' and 'y' coordinates (missing: {exc!r})"
+                raise NetworkError(msg) from exc
+            mode = network.graph.get("mode")
+            source = network.graph.get("source")
+            self._graph = network
+            self._n_nodes = int(network.number_of_nodes())
+            self._n_edges = int(network.number_of_edges())
+            self._source = None if source is None else str(source)
         component = np.flatnonzero(largest_strong_component(csr))
-        crs = network.graph.get("crs")
-        if crs is None:
-            msg = (
-                "the network has no CRS (G.graph['crs'] is missing); set it, e.g. "
-                "G.graph['crs'] = 'epsg:4326' when node x/y are longitude/latitude"
-            )
-            raise NetworkError(msg)
-        n = len(nodes)
-        try:  # node data in the same order as ``nodes``
-            xs = np.fromiter((d["x"] for _, d in network.nodes(data=True)), np.float64, n)
-            ys = np.fromiter((d["y"] for _, d in network.nodes(data=True)), np.float64, n)
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"every network node needs numeric 'x' and 'y' coordinates (missing: {exc!r})"
-            raise NetworkError(msg) from exc
         try:
             try:
                 transformer = _to_bng(crs)
@@ -552,9 +582,7 @@ class Router:
             msg = f"the network's CRS {crs!r} (G.graph['crs']) is not one pyproj understands: {exc}"
             raise NetworkError(msg) from exc
         east, north = transformer.transform(xs[component], ys[component])
-        mode = network.graph.get("mode")
 
-        self._graph: nx.MultiDiGraph = network
         self._weight = weight
         self._mode: str | None = None if mode is None else str(mode)
         self._csr = csr
@@ -562,21 +590,76 @@ class Router:
         self._component: IntArray = component  # row positions of the strong component's nodes
         self._tree = cKDTree(np.column_stack([east, north]))  # their BNG coordinates (m)
         self._reversed: csr_array | None = None  # the transposed graph, built when first needed
-        self._n_nodes = int(network.number_of_nodes())
-        self._n_edges = int(network.number_of_edges())
         logger.debug(
             "Router: %d nodes (%d in the largest strong component) prepared in %.3f s",
-            n,
+            len(nodes),
             component.size,
             time.perf_counter() - t0,
         )
 
+    @classmethod
+    def from_arrays(cls, arrays: NetworkArrays, *, weight: str | None = "travel_time") -> Router:
+        """Return a router built from network arrays (no networkx graph needed).
+
+        The same as ``Router(arrays)``; the arrays come from
+        :func:`centrereach.netarrays.load_network_arrays` (straight from an OpenStreetMap file,
+        cached) or :meth:`NetworkArrays.from_graph`. A router built from the arrays of a graph
+        gives the answers of the router built from the graph, to the bit.
+
+        Parameters
+        ----------
+        arrays : centrereach.netarrays.NetworkArrays
+            The network: node ids and lon/lat, CSR of travel times (s) and lengths (m), mode.
+        weight : {"travel_time", "length", None}, default "travel_time"
+            Minimise seconds, or metres (``"length"``); ``None`` for snapping only.
+
+        Returns
+        -------
+        Router
+            Prepared for :meth:`snap`, :meth:`matrix`, :meth:`nearest` and :meth:`nearest_k`.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from centrereach.netarrays import NetworkArrays
+        >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="drive", source="two junctions")
+        >>> G.add_node(1, x=-1.43, y=53.23); G.add_node(2, x=-1.415, y=53.23)
+        >>> _ = G.add_edge(1, 2, travel_time=60.0, length=1000.0)
+        >>> _ = G.add_edge(2, 1, travel_time=120.0, length=1000.0)
+        >>> router = Router.from_arrays(NetworkArrays.from_graph(G))
+        >>> router, router.graph is None, router.arrays.n_nodes
+        (Router(mode='drive', weight='travel_time', nodes=2, edges=2), True, 2)
+        """
+        if not isinstance(arrays, NetworkArrays):
+            msg = f"Router.from_arrays needs NetworkArrays, got {type(arrays).__name__}"
+            raise TypeError(msg)
+        return cls(arrays, weight=weight)
+
     # -- what the router was built from ---------------------------------------------------------
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
-        """The networkx graph the router was built from (its ``graph.graph`` holds metadata)."""
+    def graph(self) -> nx.MultiDiGraph | None:
+        """The networkx graph the router was built from, or None when built from arrays."""
         return self._graph
+
+    @property
+    def arrays(self) -> NetworkArrays | None:
+        """The network arrays the router was built from, or None when built from a graph."""
+        return self._arrays
+
+    @property
+    def lonlat(self) -> tuple[FloatArray, FloatArray]:
+        """Longitude and latitude (degrees) of every node, in the order of :attr:`nodes`.
+
+        For a graph in another CRS these are its node ``x``/``y`` in that CRS.
+        """
+        if self._arrays is not None:
+            return self._arrays.lon, self._arrays.lat
+        assert self._graph is not None
+        n = self._n_nodes
+        x = np.fromiter((d["x"] for _, d in self._graph.nodes(data=True)), np.float64, n)
+        y = np.fromiter((d["y"] for _, d in self._graph.nodes(data=True)), np.float64, n)
+        return x, y
 
     @property
     def weight(self) -> str | None:
@@ -601,8 +684,7 @@ class Router:
     @property
     def source(self) -> str | None:
         """Where the network came from (``G.graph["source"]``, set by ``load_network``)."""
-        source = self._graph.graph.get("source")
-        return None if source is None else str(source)
+        return self._source
 
     @property
     def csr(self) -> csr_array:
