@@ -55,7 +55,7 @@ from centrereach.errors import (
     UnreachableWarning,
 )
 from centrereach.netarrays import NetworkArrays
-from centrereach.network import Mode
+from centrereach.network import Mode, _Stages
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -65,7 +65,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCESS_SPEED_KPH",
     "BRITISH_NATIONAL_GRID",
+    "DEFAULT_K",
+    "MAX_MATRIX_ENTRIES",
     "SNAP_WARNING_M",
+    "NearestCentres",
     "Router",
     "csr_from_graph",
     "largest_strong_component",
@@ -96,6 +99,14 @@ _DEPRECATED_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
     {"DEFAULT_MAX_SNAP_M": "SNAP_WARNING_M"}
 )
 
+MAX_MATRIX_ENTRIES: Final = 50_000_000
+"""Origins × destinations above which :meth:`Router.nearest` uses the ``k`` nearest
+(:meth:`Router.nearest_k`) instead of a full matrix (400 MB of float64 at this size)."""
+
+DEFAULT_K: Final = 8
+"""Nearest centres kept per origin when :meth:`Router.nearest` skips the full matrix."""
+
+_BOUNDARY_MIN = 1e-6  # minutes: a scenario's answer this close to the k-th time is re-checked
 _MAX_LISTED = 10  # ids quoted in a message before "... and N more"
 _CHUNK_BYTES = 64 * 1024 * 1024  # memory for one block of Dijkstra distances
 
@@ -906,6 +917,18 @@ class Router:
         """
         _require_unique(destinations, "destination")
         _open_positions(pd.Index(destinations.index), open)  # unknown ids fail before routing
+        if len(origins) * len(destinations) > MAX_MATRIX_ENTRIES:
+            # the full matrix would be too large: the k nearest, with exact fallbacks
+            table = self._nearest_k(
+                origins,
+                destinations,
+                k=DEFAULT_K,
+                origin_snap=origin_snap,
+                destination_snap=destination_snap,
+                progress=progress,
+                stacklevel=5,
+            )
+            return table._scenario(open, stacklevel=3)
         matrix = self._matrix(
             origins,
             destinations,
@@ -915,6 +938,143 @@ class Router:
             stacklevel=4,
         )
         return _nearest_centre(matrix, open, stacklevel=3)
+
+    def nearest_k(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        k: int = 8,
+        origin_snap: pd.DataFrame | None = None,
+        destination_snap: pd.DataFrame | None = None,
+        progress: bool = False,
+    ) -> NearestCentres:
+        """Return every origin's ``k`` nearest destinations (minutes), without the full matrix.
+
+        One label-setting search from all destinations at once on the reversed graph (a
+        compiled kernel) gives each origin its ``k`` nearest destinations and their exact
+        door-to-door times, the entries a full :meth:`matrix` would hold, for the cost of a few
+        single searches rather than one per destination. The result then answers any closure
+        scenario in milliseconds (:meth:`NearestCentres.scenario`); an origin whose ``k``
+        nearest a scenario closes (all but at most one of them) gets an exact search of its
+        own. Use it when the matrix would be too large: every LSOA in England (33,755) to
+        thousands of centres.
+
+        Parameters
+        ----------
+        origins, destinations : geopandas.GeoDataFrame or geopandas.GeoSeries
+            Points in any CRS; their (unique) indexes label the origins and the centres.
+        k : int, default 8
+            Nearest destinations kept per origin (>= 2: a scenario needs the nearest and the
+            runner-up). More makes fallbacks rarer when many centres close, at
+            ``12 × k`` bytes per network node during the search.
+        origin_snap, destination_snap : pandas.DataFrame, optional
+            Precomputed :meth:`snap` tables, as for :meth:`matrix`.
+        progress : bool, default False
+            Show a progress bar (tqdm) over the stages.
+
+        Returns
+        -------
+        NearestCentres
+            The ``k`` nearest per origin (``times_min``, ``centre_ids``), and
+            :meth:`~NearestCentres.scenario` for the nearest open centre under closures.
+
+        Raises
+        ------
+        ValueError
+            ``k`` below 2.
+        centrereach.errors.NetworkError, centrereach.errors.DuplicateIdError
+            As for :meth:`matrix`.
+
+        Examples
+        --------
+        A street of four junctions a minute apart, centres at three of them:
+
+        >>> import geopandas as gpd, networkx as nx
+        >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="drive")
+        >>> for i in range(4):
+        ...     G.add_node(i, x=-1.43 + 0.005 * i, y=53.23)
+        >>> for i in range(3):
+        ...     _ = G.add_edge(i, i + 1, travel_time=60.0)
+        ...     _ = G.add_edge(i + 1, i, travel_time=60.0)
+        >>> def at(ids, nodes):
+        ...     x = [-1.43 + 0.005 * n for n in nodes]
+        ...     return gpd.GeoSeries(gpd.points_from_xy(x, [53.23] * len(x)), index=ids, crs=4326)
+        >>> near = Router(G).nearest_k(at(["home"], [0]), at(["a", "b", "c"], [1, 2, 3]), k=2)
+        >>> near.times_min
+              1    2
+        home  1.0  2.0
+        >>> near.scenario(open_centres=["b", "c"])[["centre_id", "time_min"]]
+             centre_id  time_min
+        home         b       2.0
+        """
+        return self._nearest_k(
+            origins,
+            destinations,
+            k=k,
+            origin_snap=origin_snap,
+            destination_snap=destination_snap,
+            progress=progress,
+            stacklevel=5,
+        )
+
+    def _nearest_k(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        k: int,
+        origin_snap: pd.DataFrame | None,
+        destination_snap: pd.DataFrame | None,
+        progress: bool,
+        stacklevel: int,
+    ) -> NearestCentres:
+        from centrereach._kernels import k_nearest_sources
+
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
+            msg = f"k must be a whole number >= 2 (the nearest and the runner-up), got {k!r}"
+            raise ValueError(msg)
+        with _Stages(progress, "nearest centres", 3) as bar:
+            bar.step("snapping")
+            o_pos, o_access, d_pos, d_access = self._positions(
+                origins,
+                destinations,
+                origin_snap=origin_snap,
+                destination_snap=destination_snap,
+                stacklevel=stacklevel,
+            )
+            bar.step(f"searching from {len(d_pos):,} centres")
+            t0 = time.perf_counter()
+            reverse = self._reversed_csr()
+            nodes, o_node = np.unique(o_pos, return_inverse=True)
+            seconds, sources, _ = k_nearest_sources(
+                reverse.indptr,
+                reverse.indices,
+                reverse.data,
+                d_pos,
+                d_access * 60.0,  # the centres' access legs, in seconds, rank the labels
+                nodes,
+                int(k),
+            )
+            logger.debug(
+                "k nearest (k=%d) of %d origin nodes from %d centres in %.3f s",
+                k,
+                nodes.size,
+                d_pos.size,
+                time.perf_counter() - t0,
+            )
+            bar.step("sorting")
+            return NearestCentres._from_labels(
+                self,
+                seconds[o_node],
+                sources[o_node],
+                origins=pd.Index(origins.index),
+                centres=pd.Index(destinations.index),
+                o_pos=o_pos,
+                o_access=o_access,
+                d_pos=d_pos,
+                d_access=d_access,
+            )
 
     # -- the work ------------------------------------------------------------------------------
 
@@ -1019,16 +1179,17 @@ class Router:
             self._reversed = _transposed(self._csr)
         return self._reversed
 
-    def _matrix(
+    def _positions(
         self,
         origins: Points,
         destinations: Points,
         *,
         origin_snap: pd.DataFrame | None,
         destination_snap: pd.DataFrame | None,
-        progress: bool,
         stacklevel: int,
-    ) -> pd.DataFrame:
+    ) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+        """Node positions and access minutes of the origins and destinations (snapped here
+        unless snap tables are given)."""
         if self._weight is None:
             msg = (
                 "this Router was built with weight=None (for snapping only), so it has no travel "
@@ -1037,7 +1198,6 @@ class Router:
             raise NetworkError(msg)
         _require_unique(origins, "origin")
         _require_unique(destinations, "destination")
-        t0 = time.perf_counter()
         if origin_snap is None:
             origin_snap = self._snap(
                 origins, max_snap_m=SNAP_WARNING_M, access_speed_kph=None, stacklevel=stacklevel
@@ -1051,6 +1211,26 @@ class Router:
             )
         o_pos, o_access = self._check_snap(origin_snap, origins, "origin")
         d_pos, d_access = self._check_snap(destination_snap, destinations, "destination")
+        return o_pos, o_access, d_pos, d_access
+
+    def _matrix(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        origin_snap: pd.DataFrame | None,
+        destination_snap: pd.DataFrame | None,
+        progress: bool,
+        stacklevel: int,
+    ) -> pd.DataFrame:
+        t0 = time.perf_counter()
+        o_pos, o_access, d_pos, d_access = self._positions(
+            origins,
+            destinations,
+            origin_snap=origin_snap,
+            destination_snap=destination_snap,
+            stacklevel=stacklevel + 1,
+        )
         t1 = time.perf_counter()
         seconds = _node_matrix(
             self._csr, o_pos, d_pos, progress=progress, reversed_csr=self._reversed_csr
@@ -1067,6 +1247,278 @@ class Router:
             t1 - t0,
             time.perf_counter() - t1,
         )
+        return result
+
+
+class NearestCentres:
+    """Every origin's ``k`` nearest centres, and the nearest open centre under any scenario.
+
+    Made by :meth:`Router.nearest_k`. ``times_min`` and ``centre_ids`` hold, per origin, its
+    ``k`` nearest centres in order of door-to-door minutes (ties: the centres' order), the very
+    entries of the full travel-time matrix. :meth:`scenario` answers a set of open centres with
+    array work: the first two open centres of each list. Where that is not certain (fewer than
+    two of the ``k`` are open, or the answer ties with the ``k``-th time, so a centre outside the
+    list might tie with it), the origin gets an exact search of its own, which stops as soon as
+    its two nearest open centres are known. Either way the answer is the one
+    :func:`nearest_centre` gives on the full matrix.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, networkx as nx
+    >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="walk")
+    >>> for i in range(5):
+    ...     G.add_node(i, x=-1.43 + 0.005 * i, y=53.23)
+    >>> for i in range(4):
+    ...     _ = G.add_edge(i, i + 1, travel_time=300.0)
+    ...     _ = G.add_edge(i + 1, i, travel_time=300.0)
+    >>> def at(ids, nodes):
+    ...     x = [-1.43 + 0.005 * n for n in nodes]
+    ...     return gpd.GeoSeries(gpd.points_from_xy(x, [53.23] * len(x)), index=ids, crs=4326)
+    >>> homes, centres = at(["h1", "h2"], [0, 4]), at(list("abcd"), [1, 2, 3, 4])
+    >>> near = Router(G).nearest_k(homes, centres, k=3)
+    >>> near
+    NearestCentres(origins=2, centres=4, k=3)
+    >>> near.centre_ids
+        1  2  3
+    h1  a  b  c
+    h2  d  c  b
+    >>> near.scenario(open_centres=["c", "d"])  # h1: two of its three nearest close
+        time_min centre_id  second_time_min second_centre_id
+    h1      15.0         c             20.0                d
+    h2       0.0         d              5.0                c
+    >>> near.fallbacks(["c", "d"]).tolist()  # h1 was searched again, exactly
+    [True, False]
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        times_min: FloatArray,
+        positions: npt.NDArray[np.int32],
+        *,
+        origins: pd.Index,
+        centres: pd.Index,
+        o_pos: IntArray,
+        o_access: FloatArray,
+        d_pos: IntArray,
+        d_access: FloatArray,
+    ) -> None:
+        self._router = router
+        self._times = times_min
+        self._positions = positions
+        self._origins = origins
+        self._centres = centres
+        self._o_pos = o_pos
+        self._o_access = o_access
+        self._d_pos = d_pos
+        self._d_access = d_access
+        # a list shorter than k holds every centre the origin reaches: nothing is missing
+        self._complete = (positions < 0).any(axis=1)
+        self._times.flags.writeable = False
+        self._positions.flags.writeable = False
+
+    @classmethod
+    def _from_labels(
+        cls,
+        router: Router,
+        seconds: FloatArray,
+        sources: npt.NDArray[np.int32],
+        *,
+        origins: pd.Index,
+        centres: pd.Index,
+        o_pos: IntArray,
+        o_access: FloatArray,
+        d_pos: IntArray,
+        d_access: FloatArray,
+    ) -> NearestCentres:
+        """Door-to-door minutes of the search's labels, each list sorted as a matrix row is."""
+        valid = sources >= 0
+        safe = np.where(valid, sources, 0)
+        # the formula of the matrix: path seconds / 60 + origin access + centre access
+        minutes = seconds / 60.0 + o_access[:, None] + d_access[safe]
+        minutes = np.where(valid, minutes, np.inf)
+        column = np.where(valid, safe, np.iinfo(np.int32).max)
+        rows = np.repeat(np.arange(minutes.shape[0]), minutes.shape[1])
+        flat = np.lexsort((column.ravel(), minutes.ravel(), rows)).reshape(minutes.shape)
+        order = flat % max(minutes.shape[1], 1)  # the position within each row
+        minutes = np.take_along_axis(minutes, order, axis=1)
+        positions = np.take_along_axis(np.where(valid, safe, -1), order, axis=1)
+        return cls(
+            router,
+            np.ascontiguousarray(minutes),
+            np.ascontiguousarray(positions, dtype=np.int32),
+            origins=origins,
+            centres=centres,
+            o_pos=o_pos,
+            o_access=o_access,
+            d_pos=d_pos,
+            d_access=d_access,
+        )
+
+    # -- the lists ------------------------------------------------------------------------------
+
+    @property
+    def k(self) -> int:
+        """Centres kept per origin."""
+        return int(self._positions.shape[1])
+
+    @property
+    def origins(self) -> pd.Index:
+        """The origins' ids (rows)."""
+        return self._origins
+
+    @property
+    def centres(self) -> pd.Index:
+        """The centres' ids (the columns a full matrix would have)."""
+        return self._centres
+
+    @property
+    def times_min(self) -> pd.DataFrame:
+        """Door-to-door minutes to each origin's 1st, 2nd, ... k-th nearest centre (``inf``
+        beyond the centres it can reach)."""
+        return pd.DataFrame(
+            self._times, index=self._origins, columns=pd.RangeIndex(1, self.k + 1), copy=True
+        )
+
+    @property
+    def centre_ids(self) -> pd.DataFrame:
+        """The ids of those centres (``None`` beyond the centres an origin can reach)."""
+        ids = np.asarray(self._centres, dtype=object)[np.maximum(self._positions, 0)]
+        ids[self._positions < 0] = None
+        return pd.DataFrame(ids, index=self._origins, columns=pd.RangeIndex(1, self.k + 1))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(origins={len(self._origins)}, centres={len(self._centres)}, "
+            f"k={self.k})"
+        )
+
+    # -- scenarios ------------------------------------------------------------------------------
+
+    def _first_two(
+        self, mask: npt.NDArray[np.bool_]
+    ) -> tuple[FloatArray, IntArray, FloatArray, IntArray, npt.NDArray[np.bool_]]:
+        """The first two open centres of every list, and which origins need a search."""
+        n = self._positions.shape[0]
+        rows = np.arange(n)
+        is_open = (self._positions >= 0) & mask[np.maximum(self._positions, 0)]
+        first = is_open.argmax(axis=1)
+        has1 = is_open[rows, first]
+        is_open[rows, first] = False
+        second = is_open.argmax(axis=1)
+        has2 = is_open[rows, second]
+        t1 = np.where(has1, self._times[rows, first], np.inf)
+        c1 = np.where(has1, self._positions[rows, first], -1).astype(np.intp)
+        t2 = np.where(has2, self._times[rows, second], np.inf)
+        c2 = np.where(has2, self._positions[rows, second], -1).astype(np.intp)
+        # outside a full list every centre is at least as far as its k-th: the answer is
+        # certain when two open centres are listed, strictly nearer than the k-th
+        boundary = self._times[:, -1] - _BOUNDARY_MIN
+        search = ~self._complete & (~has2 | ~(t2 < boundary))
+        return t1, c1, t2, c2, search
+
+    def fallbacks(self, open_centres: OpenCentres = None) -> npt.NDArray[np.bool_]:
+        """Which origins a scenario sends to an exact search of their own.
+
+        Parameters
+        ----------
+        open_centres : iterable of centre ids, boolean mask, or None
+            As for :meth:`scenario`.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            One value per origin: True where fewer than two of its ``k`` nearest centres are
+            open, or where its runner-up ties with its ``k``-th nearest.
+
+        Examples
+        --------
+        See :class:`NearestCentres`.
+        """
+        mask = np.zeros(len(self._centres), dtype=bool)
+        mask[_open_positions(self._centres, open_centres)] = True
+        return self._first_two(mask)[4]
+
+    def scenario(self, open_centres: OpenCentres = None) -> pd.DataFrame:
+        """Return every origin's nearest and second-nearest open centre (minutes).
+
+        The table :func:`nearest_centre` gives on the full matrix, from the ``k`` nearest
+        lists, with an exact search for the origins those lists cannot answer (see
+        :meth:`fallbacks`; ``attrs["fallbacks"]`` counts them).
+
+        Parameters
+        ----------
+        open_centres : iterable of centre ids, boolean mask, or None
+            The centres open: ids, a boolean array aligned with :attr:`centres`, or a boolean
+            Series indexed by centre id. ``None`` opens every centre.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by origin: ``time_min``, ``centre_id``, ``second_time_min``,
+            ``second_centre_id`` (``inf``/``None`` when fewer open centres are reachable).
+
+        Raises
+        ------
+        centrereach.errors.UnknownCentreError
+            When ``open_centres`` names ids that are not centres.
+
+        Warns
+        -----
+        centrereach.errors.UnreachableWarning
+            Listing the origins that reach no open centre.
+
+        Examples
+        --------
+        See :class:`NearestCentres`.
+        """
+        return self._scenario(open_centres, stacklevel=3)
+
+    def _scenario(self, open_centres: OpenCentres, *, stacklevel: int) -> pd.DataFrame:
+        from centrereach._kernels import nearest_open
+
+        mask = np.zeros(len(self._centres), dtype=bool)
+        mask[_open_positions(self._centres, open_centres)] = True
+        t1, c1, t2, c2, search = self._first_two(mask)
+        redo = np.flatnonzero(search)
+        if redo.size:
+            router = self._router
+            csr = router.csr
+            times, found = nearest_open(
+                csr.indptr,
+                csr.indices,
+                csr.data,
+                self._o_pos[redo],
+                self._o_access[redo],
+                self._d_pos,
+                self._d_access,
+                mask,
+            )
+            t1[redo], c1[redo] = times[:, 0], found[:, 0]
+            t2[redo], c2[redo] = times[:, 1], found[:, 1]
+        ids = np.asarray(self._centres, dtype=object)
+        first = ids[np.maximum(c1, 0)]
+        second = ids[np.maximum(c2, 0)]
+        first[c1 < 0] = None
+        second[c2 < 0] = None
+        index = self._origins
+        result = pd.DataFrame(
+            {
+                "time_min": pd.Series(t1, index=index, copy=False),
+                "centre_id": pd.Series(first, index=index, dtype=object, copy=False),
+                "second_time_min": pd.Series(t2, index=index, copy=False),
+                "second_centre_id": pd.Series(second, index=index, dtype=object, copy=False),
+            },
+            copy=False,
+        )
+        result.attrs["fallbacks"] = int(redo.size)
+        unreachable = np.isinf(t1)
+        if unreachable.any():
+            msg = (
+                f"{int(unreachable.sum())} of {len(index)} origins reach no open centre (time "
+                f"inf): {_listing(_ids(index, unreachable))}"
+            )
+            warnings.warn(msg, UnreachableWarning, stacklevel=stacklevel)
         return result
 
 
