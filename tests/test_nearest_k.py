@@ -28,7 +28,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from centrereach import traveltime
-from centrereach._kernels import k_nearest_sources, nearest_open
+from centrereach._kernels import k_nearest_sources, nearest_open, repair_open
 from centrereach.errors import NetworkError, SnapWarning, UnknownCentreError, UnreachableWarning
 from centrereach.netarrays import load_network_arrays
 from centrereach.traveltime import NearestCentres, Router, nearest_centre
@@ -43,13 +43,13 @@ LON0, LAT0, STEP = -1.45, 53.23, 0.002
 
 
 @st.composite
-def csr_graphs(draw: st.DrawFn) -> csr_array:
+def csr_graphs(draw: st.DrawFn, *, whole: bool = False) -> csr_array:
     """A random directed graph: whole seconds (many ties, zeros) or any seconds."""
     n = draw(st.integers(2, 30))
     m = draw(st.integers(1, 4 * n))
     u = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
     v = np.array(draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)))
-    if draw(st.booleans()):
+    if whole or draw(st.booleans()):
         w = np.array(draw(st.lists(st.integers(0, 4), min_size=m, max_size=m)), dtype=float)
     else:
         w = np.array(draw(st.lists(st.floats(0, 1000, allow_nan=False), min_size=m, max_size=m)))
@@ -63,8 +63,36 @@ def csr_graphs(draw: st.DrawFn) -> csr_array:
     return A
 
 
+def assert_nearest_labels(
+    got_sources: list[int], got_seconds: list[float], full: np.ndarray, node: int,
+    offsets: np.ndarray, eligible: np.ndarray, k: int, *, whole: bool,
+) -> None:  # fmt: skip
+    """The labels of one node are its k nearest sources (by path + offset) of the full search.
+
+    Their keys (path + offset) are the k smallest, exactly; each path time is the full search's;
+    the sources are those of the full search in (key, source) order, except that a source may
+    stand for another whose key ties with the k-th (a tie that float rounding can decide either
+    way along a pruned path); with whole-second weights there is no rounding, and no exception.
+    """
+    key = np.where(eligible, full[:, node] + offsets, np.inf)
+    order = [int(s) for s in np.lexsort((np.arange(key.size), key)) if np.isfinite(key[s])][:k]
+    assert len(got_sources) == len(order) and len(set(got_sources)) == len(got_sources)
+    got_keys = [got_seconds[j] + offsets[c] for j, c in enumerate(got_sources)]
+    assert got_keys == key[order].tolist()  # the k smallest keys, in order, to the bit
+    assert got_seconds == full[got_sources, node].tolist()  # each source's own path time
+    last = key[order[-1]] if order else np.inf
+    for j, source in enumerate(got_sources):
+        if whole or key[order[j]] < last:
+            assert source == order[j]
+
+
+@st.composite
+def whole_graphs(draw: st.DrawFn) -> csr_array:
+    return draw(csr_graphs(whole=True))
+
+
 @PROPERTY
-@given(A=csr_graphs(), data=st.data())
+@given(A=st.one_of(csr_graphs(), whole_graphs()), data=st.data())
 def test_kernel_gives_the_k_nearest_sources_of_the_full_search(A: csr_array, data: Any) -> None:
     n = A.shape[0]
     n_src = data.draw(st.integers(1, n + 3))
@@ -73,18 +101,16 @@ def test_kernel_gives_the_k_nearest_sources_of_the_full_search(A: csr_array, dat
     offsets = np.array(data.draw(st.lists(st.sampled_from([0.0, 30.0, 60.0, 7.25]), **one_each)))
     targets = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=1))))
     k = data.draw(st.integers(1, 5))
-    seconds, found, count = k_nearest_sources(
+    seconds, found, count, *_ = k_nearest_sources(
         A.indptr, A.indices, A.data, sources, offsets, targets, k
     )
     full = dijkstra(A, directed=True, indices=sources)  # (sources, nodes), one search each
+    whole = bool(np.all(A.data == np.round(A.data)))
     for row, node in enumerate(targets):
-        key = full[:, node] + offsets
-        order = [s for s in np.lexsort((np.arange(n_src), key)) if np.isfinite(key[s])][:k]
-        assert count[row] == len(order)
-        assert found[row, : count[row]].tolist() == order
-        # the path times are the full search's, to the bit
-        assert seconds[row, : count[row]].tolist() == full[order, node].tolist()
-        assert (found[row, count[row] :] == -1).all() and np.isinf(seconds[row, count[row] :]).all()
+        m = int(count[row])
+        assert_nearest_labels(found[row, :m].tolist(), seconds[row, :m].tolist(), full, node,
+                              offsets, np.ones(n_src, dtype=bool), k, whole=whole)  # fmt: skip
+        assert (found[row, m:] == -1).all() and np.isinf(seconds[row, m:]).all()
 
 
 @PROPERTY
@@ -111,6 +137,36 @@ def test_fallback_search_gives_the_nearest_open_centres(A: csr_array, data: Any)
     ids = np.array([None, *labels], dtype=object)
     assert ids[found[:, 0] + 1].tolist() == expected["centre_id"].tolist()
     assert ids[found[:, 1] + 1].tolist() == expected["second_centre_id"].tolist()
+
+
+@PROPERTY
+@given(A=st.one_of(csr_graphs(), whole_graphs()), data=st.data())
+def test_repair_gives_the_two_nearest_open_sources_of_the_full_search(
+    A: csr_array, data: Any
+) -> None:
+    n = A.shape[0]
+    n_src = data.draw(st.integers(1, n + 3))
+    one_each = {"min_size": n_src, "max_size": n_src}
+    sources = np.array(data.draw(st.lists(st.integers(0, n - 1), **one_each)))
+    offsets = np.array(data.draw(st.lists(st.sampled_from([0.0, 30.0, 7.25]), **one_each)))
+    mask = np.array(data.draw(st.lists(st.booleans(), **one_each)))
+    targets = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=8)))
+    k = data.draw(st.integers(1, 4))
+    R = A.T.tocsr()  # the labels are found on the reversed graph, from the sources
+    R.sort_indices()
+    labels = k_nearest_sources(R.indptr, R.indices, R.data, sources, offsets, [0], k,
+                               keep_nodes=True)  # fmt: skip
+    seconds, found, _ = repair_open(
+        (A.indptr, A.indices, A.data), (R.indptr, R.indices, R.data), labels, k, sources,
+        offsets, mask, targets,
+    )  # fmt: skip
+    full = dijkstra(R, directed=True, indices=sources)  # (sources, nodes): node -> source
+    whole = bool(np.all(A.data == np.round(A.data)))
+    for row, node in enumerate(targets):
+        m = int((found[row] >= 0).sum())
+        assert_nearest_labels(found[row, :m].tolist(), seconds[row, :m].tolist(), full, node,
+                              offsets, mask, 2, whole=whole)  # fmt: skip
+        assert (found[row, m:] == -1).all()
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,13 +269,16 @@ def test_nearest_k_and_scenarios_equal_the_full_matrix(
         near.times_min.to_numpy()[:, :top], expected_times, rtol=0, atol=TOLERANCE_MIN
     )
     assert near.centre_ids.iloc[:, top:].isna().all().all()
-    # any set of open centres: the answer of the full matrix
+    # any set of open centres: the answer of the full matrix, whether the origins the lists
+    # cannot answer get one search each or one repair search together
+    few = data.draw(st.sampled_from([0, 1000]))
     for _ in range(4):
         open_mask = np.array(
             data.draw(st.lists(st.booleans(), min_size=len(centres), max_size=len(centres)))
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), pytest.MonkeyPatch.context() as patch:
             warnings.simplefilter("ignore", UnreachableWarning)
+            patch.setattr(traveltime, "_FEW_SEARCHES", few)
             expected = nearest_centre(matrix, open_mask)
             got = near.scenario(open_mask)
         assert_same_scenario(got, expected, matrix, open_mask)
@@ -247,11 +306,14 @@ def test_ties_beyond_the_list_are_searched_exactly() -> None:
     assert near.times_min.iloc[0].tolist() == [1.0, 1.0, 2.0]
     assert near.centre_ids.iloc[0].tolist() == ["c0", "c1", "c2"]
     matrix = router.matrix(home, centres)
-    for open_ids in (["c1", "c3"], ["c2", "c3"], ["c3", "c2", "c5"], ["c0", "c3"], ["c4", "c5"]):
-        # whole minutes add up exactly in any order: the very same table
-        pd.testing.assert_frame_equal(
-            near.scenario(open_ids), nearest_centre(matrix, open_ids), check_exact=True
-        )
+    for few in (0, 1000):  # one repair search, or one search per origin
+        for open_ids in (["c1", "c3"], ["c2", "c3"], ["c3", "c2", "c5"], ["c0", "c3"],
+                         ["c4", "c5"]):  # fmt: skip
+            # whole minutes add up exactly in any order: the very same table
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(traveltime, "_FEW_SEARCHES", few)
+                got = near.scenario(open_ids)
+            pd.testing.assert_frame_equal(got, nearest_centre(matrix, open_ids), check_exact=True)
     assert near.fallbacks(["c0", "c1"]).tolist() == [False]  # 1 and 1 < 2: certain
     assert near.fallbacks(["c0", "c2"]).tolist() == [True]  # runner-up ties the k-th
     assert near.fallbacks(["c3"]).tolist() == [True]  # nothing open in the list
@@ -377,6 +439,7 @@ def test_real_networks_k_nearest_equal_the_full_matrix(
     values = matrix.to_numpy()
     assert near.times_min.to_numpy().tolist() == np.sort(values, axis=1)[:, :5].tolist()
     fallbacks = 0
+    assert traveltime._FEW_SEARCHES < 300  # heavy closures take the repair search
     for closing in (0, 12, 28, 37):  # of the 40 centres
         open_mask = np.ones(len(centres), dtype=bool)
         open_mask[rng.permutation(len(centres))[:closing]] = False

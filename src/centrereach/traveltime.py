@@ -62,6 +62,8 @@ if TYPE_CHECKING:
     import networkx as nx
     from pyproj import Transformer
 
+    from centrereach._kernels import KNearest
+
 __all__ = [
     "ACCESS_SPEED_KPH",
     "BRITISH_NATIONAL_GRID",
@@ -103,10 +105,11 @@ MAX_MATRIX_ENTRIES: Final = 50_000_000
 """Origins × destinations above which :meth:`Router.nearest` uses the ``k`` nearest
 (:meth:`Router.nearest_k`) instead of a full matrix (400 MB of float64 at this size)."""
 
-DEFAULT_K: Final = 8
+DEFAULT_K: Final = 12
 """Nearest centres kept per origin when :meth:`Router.nearest` skips the full matrix."""
 
 _BOUNDARY_MIN = 1e-6  # minutes: a scenario's answer this close to the k-th time is re-checked
+_FEW_SEARCHES = 32  # origins a scenario re-checks one search each; more: one repair search
 _MAX_LISTED = 10  # ids quoted in a message before "... and N more"
 _CHUNK_BYTES = 64 * 1024 * 1024  # memory for one block of Dijkstra distances
 
@@ -944,7 +947,7 @@ class Router:
         origins: Points,
         destinations: Points,
         *,
-        k: int = 8,
+        k: int = DEFAULT_K,
         origin_snap: pd.DataFrame | None = None,
         destination_snap: pd.DataFrame | None = None,
         progress: bool = False,
@@ -955,19 +958,19 @@ class Router:
         compiled kernel) gives each origin its ``k`` nearest destinations and their exact
         door-to-door times, the entries a full :meth:`matrix` would hold, for the cost of a few
         single searches rather than one per destination. The result then answers any closure
-        scenario in milliseconds (:meth:`NearestCentres.scenario`); an origin whose ``k``
-        nearest a scenario closes (all but at most one of them) gets an exact search of its
-        own. Use it when the matrix would be too large: every LSOA in England (33,755) to
-        thousands of centres.
+        scenario in milliseconds (:meth:`NearestCentres.scenario`); origins whose ``k``
+        nearest a scenario closes (all but at most one of them) are searched again exactly,
+        only in the part of the network the closures change. Use it when the matrix would be
+        too large: every LSOA in England (33,755) to thousands of centres.
 
         Parameters
         ----------
         origins, destinations : geopandas.GeoDataFrame or geopandas.GeoSeries
             Points in any CRS; their (unique) indexes label the origins and the centres.
-        k : int, default 8
+        k : int, default 12
             Nearest destinations kept per origin (>= 2: a scenario needs the nearest and the
             runner-up). More makes fallbacks rarer when many centres close, at
-            ``12 × k`` bytes per network node during the search.
+            ``12 × k`` bytes per network node, kept with the result.
         origin_snap, destination_snap : pandas.DataFrame, optional
             Precomputed :meth:`snap` tables, as for :meth:`matrix`.
         progress : bool, default False
@@ -1047,7 +1050,7 @@ class Router:
             t0 = time.perf_counter()
             reverse = self._reversed_csr()
             nodes, o_node = np.unique(o_pos, return_inverse=True)
-            seconds, sources, _ = k_nearest_sources(
+            found = k_nearest_sources(
                 reverse.indptr,
                 reverse.indices,
                 reverse.data,
@@ -1055,6 +1058,7 @@ class Router:
                 d_access * 60.0,  # the centres' access legs, in seconds, rank the labels
                 nodes,
                 int(k),
+                keep_nodes=True,  # every node's labels: scenarios re-search only what changes
             )
             logger.debug(
                 "k nearest (k=%d) of %d origin nodes from %d centres in %.3f s",
@@ -1066,8 +1070,8 @@ class Router:
             bar.step("sorting")
             return NearestCentres._from_labels(
                 self,
-                seconds[o_node],
-                sources[o_node],
+                found,
+                o_node,
                 origins=pd.Index(origins.index),
                 centres=pd.Index(destinations.index),
                 o_pos=o_pos,
@@ -1257,10 +1261,13 @@ class NearestCentres:
     ``k`` nearest centres in order of door-to-door minutes (ties: the centres' order), the very
     entries of the full travel-time matrix. :meth:`scenario` answers a set of open centres with
     array work: the first two open centres of each list. Where that is not certain (fewer than
-    two of the ``k`` are open, or the answer ties with the ``k``-th time, so a centre outside the
-    list might tie with it), the origin gets an exact search of its own, which stops as soon as
-    its two nearest open centres are known. Either way the answer is the one
-    :func:`nearest_centre` gives on the full matrix.
+    two of the ``k`` are open, or the runner-up ties with the ``k``-th time, so a centre outside
+    the list might tie with it), the origin is searched again, exactly: a few origins one
+    search each, which stops as soon as its two nearest open centres are known; many origins
+    together, by a search of only the network nodes whose own ``k`` nearest the closures empty
+    (every node's ``k`` nearest are kept for this: ``12 × k`` bytes per node). Either way the
+    answer is the one :func:`nearest_centre` gives on the full matrix (to the rounding of the
+    last bit where a searched-again time adds up its path in another order).
 
     Examples
     --------
@@ -1296,6 +1303,7 @@ class NearestCentres:
         times_min: FloatArray,
         positions: npt.NDArray[np.int32],
         *,
+        labels: KNearest,
         origins: pd.Index,
         centres: pd.Index,
         o_pos: IntArray,
@@ -1304,6 +1312,7 @@ class NearestCentres:
         d_access: FloatArray,
     ) -> None:
         self._router = router
+        self._labels = labels  # every node's k labels: the repair of a scenario starts from them
         self._times = times_min
         self._positions = positions
         self._origins = origins
@@ -1321,8 +1330,8 @@ class NearestCentres:
     def _from_labels(
         cls,
         router: Router,
-        seconds: FloatArray,
-        sources: npt.NDArray[np.int32],
+        found: KNearest,
+        o_node: IntArray,
         *,
         origins: pd.Index,
         centres: pd.Index,
@@ -1332,6 +1341,7 @@ class NearestCentres:
         d_access: FloatArray,
     ) -> NearestCentres:
         """Door-to-door minutes of the search's labels, each list sorted as a matrix row is."""
+        seconds, sources = found.seconds[o_node], found.sources[o_node]
         valid = sources >= 0
         safe = np.where(valid, sources, 0)
         # the formula of the matrix: path seconds / 60 + origin access + centre access
@@ -1347,6 +1357,7 @@ class NearestCentres:
             router,
             np.ascontiguousarray(minutes),
             np.ascontiguousarray(positions, dtype=np.int32),
+            labels=found,
             origins=origins,
             centres=centres,
             o_pos=o_pos,
@@ -1417,6 +1428,46 @@ class NearestCentres:
         search = ~self._complete & (~has2 | ~(t2 < boundary))
         return t1, c1, t2, c2, search
 
+    def _repair(
+        self, mask: npt.NDArray[np.bool_], rows: IntArray
+    ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+        """The two nearest open centres of ``rows`` by :func:`~centrereach._kernels.repair_open`:
+        minutes, positions, in the order of a matrix row."""
+        from centrereach._kernels import repair_open
+
+        router = self._router
+        forward, reverse = router.csr, router._reversed_csr()
+        seconds, sources, affected = repair_open(
+            (forward.indptr, forward.indices, forward.data),
+            (reverse.indptr, reverse.indices, reverse.data),
+            self._labels,
+            self.k,
+            self._d_pos,
+            self._d_access * 60.0,
+            mask,
+            self._o_pos[rows],
+            margin_s=60.0 * _BOUNDARY_MIN,
+        )
+        logger.debug("scenario: %d origins, %d nodes searched again", rows.size, affected)
+        valid = sources >= 0
+        safe = np.where(valid, sources, 0)
+        minutes = seconds / 60.0 + self._o_access[rows, None] + self._d_access[safe]
+        minutes = np.where(valid, minutes, np.inf)
+        column = np.where(valid, safe, np.iinfo(np.int32).max)
+        swap = (minutes[:, 1] < minutes[:, 0]) | (
+            (minutes[:, 1] == minutes[:, 0]) & (column[:, 1] < column[:, 0])
+        )
+        first = np.where(swap, 1, 0)
+        second = 1 - first
+        at = np.arange(rows.size)
+        pos = np.where(valid, safe, -1)
+        return (
+            minutes[at, first],
+            pos[at, first].astype(np.intp),
+            minutes[at, second],
+            pos[at, second].astype(np.intp),
+        )
+
     def fallbacks(self, open_centres: OpenCentres = None) -> npt.NDArray[np.bool_]:
         """Which origins a scenario sends to an exact search of their own.
 
@@ -1481,10 +1532,13 @@ class NearestCentres:
         mask[_open_positions(self._centres, open_centres)] = True
         t1, c1, t2, c2, search = self._first_two(mask)
         redo = np.flatnonzero(search)
-        if redo.size:
-            router = self._router
-            csr = router.csr
-            times, found = nearest_open(
+        if redo.size > _FEW_SEARCHES:
+            # many origins: search again the region the closures change, all at once
+            found = self._repair(mask, redo)
+            t1[redo], c1[redo], t2[redo], c2[redo] = found
+        elif redo.size:
+            csr = self._router.csr
+            times, centres = nearest_open(
                 csr.indptr,
                 csr.indices,
                 csr.data,
@@ -1494,8 +1548,8 @@ class NearestCentres:
                 self._d_access,
                 mask,
             )
-            t1[redo], c1[redo] = times[:, 0], found[:, 0]
-            t2[redo], c2[redo] = times[:, 1], found[:, 1]
+            t1[redo], c1[redo] = times[:, 0], centres[:, 0]
+            t2[redo], c2[redo] = times[:, 1], centres[:, 1]
         ids = np.asarray(self._centres, dtype=object)
         first = ids[np.maximum(c1, 0)]
         second = ids[np.maximum(c2, 0)]
