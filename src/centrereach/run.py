@@ -80,6 +80,7 @@ def run_study(
     data_dir: str | os.PathLike[str] | None = None,
     network_files: Mapping[str, str | os.PathLike[str]] | None = None,
     progress: bool = True,
+    client: Any = None,
 ) -> StudyResult:
     """Load a study's inputs, compute the travel-time matrices and evaluate every scenario.
 
@@ -94,6 +95,10 @@ def run_study(
         Per mode, a network file to use instead of the study file's ``[network]`` entry.
     progress
         Show progress bars.
+    client
+        A ``distributed.Client`` of a Dask cluster: the matrices and the scenarios are then
+        split between its workers (:mod:`centrereach.cluster`), with the same results.
+        ``None`` (default) computes everything here.
 
     Returns
     -------
@@ -151,19 +156,32 @@ def run_study(
     for mode in study.modes:
         _warn_far(origin_snaps[mode].loc[covered.index, "snap_m"], mode)
         logger.info("computing the %s travel-time matrix", mode)
-        matrices[mode] = routers[mode].matrix(
-            covered_points,
-            centres,
-            origin_snap=origin_snaps[mode].loc[covered.index],
-            destination_snap=centre_snaps[mode],
-            progress=progress,
-        )
+        snaps = {
+            "origin_snap": origin_snaps[mode].loc[covered.index],
+            "destination_snap": centre_snaps[mode],
+        }
+        if client is None:
+            matrices[mode] = routers[mode].matrix(
+                covered_points, centres, progress=progress, **snaps
+            )
+        else:
+            from centrereach import cluster
+
+            matrices[mode] = cluster.matrix(
+                client, routers[mode], covered_points, centres, progress=progress, **snaps
+            )
     provenance = _provenance(
         study, routers, centres=centres, areas=areas, data_dir=folder, started=started,
         excluded=excluded_all,
     )  # fmt: skip
+    evaluate = None
+    if client is not None:
+        from centrereach import cluster
+
+        evaluate = cluster.evaluator(client)
     return StudyResult.from_matrices(
         matrices,
+        evaluate=evaluate,
         centres=centres,
         areas=covered,
         scenarios=scenarios,

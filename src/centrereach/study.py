@@ -403,6 +403,7 @@ class Study:
         data_dir: str | os.PathLike[str] | None = None,
         network_files: Mapping[str, str | os.PathLike[str]] | None = None,
         progress: bool = True,
+        client: Any = None,
     ) -> StudyResult:
         """Load the inputs, compute the travel-time matrices and evaluate every scenario.
 
@@ -415,10 +416,16 @@ class Study:
             Per mode, a network file to use instead of the study file's ``[network]`` entry.
         progress
             Show progress bars.
+        client
+            A ``distributed.Client``: the matrices and scenarios are split between the workers
+            of its Dask cluster (same results; see ``docs/national.md``). ``None`` (default):
+            everything runs here.
 
         Returns
         -------
         StudyResult
             The tables and labels; :func:`centrereach.write_outputs` writes them.
         """
-        return run_study(self, data_dir=data_dir, network_files=network_files, progress=progress)
+        return run_study(
+            self, data_dir=data_dir, network_files=network_files, progress=progress, client=client
+        )
