@@ -27,6 +27,7 @@ PUBLIC_MODULES = (
     "scenarios",
     "metrics",
     "optimisation",
+    "cluster",
     "study",
     "run",
     "results",
