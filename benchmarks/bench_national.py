@@ -493,7 +493,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Build the graphs, run every worker, print the tables, write ``national.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 500 x 500 grid (a smoke run)")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv or [])
     side, cut = (500, 250) if args.quick else (2000, 1000)
     scale = (side / 2000) ** 2
     n_areas, n_centres = round(N_AREAS * scale), round(N_CENTRES * scale)
@@ -619,4 +619,4 @@ if __name__ == "__main__":
             raise SystemExit(f"unknown worker {name!r}")
         print(json.dumps(out, default=float))
     else:
-        main()
+        main(sys.argv[1:])

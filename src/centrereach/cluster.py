@@ -16,9 +16,9 @@ use it; see ``docs/national.md``.
 
 Examples
 --------
->>> from centrereach.cluster import worker_cache_size
->>> worker_cache_size()  # networks this process holds for cluster tasks
-0
+>>> from centrereach import cluster
+>>> cluster.CHUNKS_PER_WORKER, cluster.MAX_NETWORKS  # chunks per worker, networks it keeps
+(4, 4)
 """
 
 from __future__ import annotations
