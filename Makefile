@@ -44,6 +44,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'  # the national benchmark's peers (igraph, pandana)
 	$(PY) benchmarks/run_all.py
 
 clean:

@@ -22,10 +22,12 @@ PUBLIC_MODULES = (
     "areas",
     "centres",
     "network",
+    "netarrays",
     "traveltime",
     "scenarios",
     "metrics",
     "optimisation",
+    "cluster",
     "study",
     "run",
     "results",
@@ -41,7 +43,7 @@ PUBLIC_MODULES = (
 )
 
 #: Modules whose functions deal in times or distances: their docstrings must name the unit.
-UNIT_MODULES = ("traveltime", "metrics", "network")
+UNIT_MODULES = ("traveltime", "metrics", "network", "netarrays")
 UNIT_WORDS = re.compile(r"\b(minutes|min|seconds|metres|km/h)\b")
 
 

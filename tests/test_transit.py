@@ -39,6 +39,7 @@ from centrereach.errors import (
     StopsOutsideNetworkWarning,
 )
 from centrereach.gtfs import Feed, read_gtfs
+from centrereach.netarrays import load_network_arrays
 from centrereach.network import load_network
 from centrereach.transit import DepartureWindow, TransitRouter, build_timetable
 from centrereach.traveltime import BRITISH_NATIONAL_GRID, Router, nearest_centre
@@ -651,6 +652,29 @@ def test_no_stop_on_the_network(walk_router: Router, tmp_path: Path) -> None:
 def test_date_outside_the_feed(walk_router: Router, feed: Feed) -> None:
     with pytest.raises(GTFSError, match=r"the date 2025-10-07 \(Tuesday\) is outside"):
         engine(walk_router, feed, DepartureWindow.parse("2025-10-07"))
+
+
+def test_walk_network_as_arrays_gives_the_same_journeys(
+    walk_router: Router,
+    feed: Feed,
+    origins: gpd.GeoDataFrame,
+    centres: gpd.GeoDataFrame,
+    shared_data: Path,
+) -> None:
+    """The study runner walks on arrays read straight from the file: same times, to the bit."""
+    arrays = load_network_arrays(
+        shared_data / "osm" / "chesterfield-2018-05-21.osm.pbf", mode="walk", cache=False,
+        progress=False,
+    )  # fmt: skip
+    win = DepartureWindow.parse(TUESDAY.isoformat(), window="07:00-09:00", step_min=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SnapWarning)
+        from_graph = engine(walk_router, feed, win).times(origins, centres)
+        from_arrays = engine(Router(arrays), feed, win).times(origins, centres)
+    assert Router(arrays).graph is None  # the arrays path, no networkx graph behind it
+    np.testing.assert_array_equal(from_arrays.minutes, from_graph.minutes)
+    pd.testing.assert_frame_equal(from_arrays.walk, from_graph.walk)
+    assert np.isfinite(from_graph.minutes).any()
 
 
 def test_needs_the_walk_network(walk_router: Router, feed: Feed) -> None:

@@ -140,6 +140,12 @@ def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--quiet", is_flag=True, help="Only the summary.")
 @click.option("--refresh", is_flag=True, help="Check downloaded road extracts for updates now.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Split the travel times and scenarios between the workers of this Dask cluster "
+    "(e.g. tcp://10.0.0.5:8786; needs centrereach[cluster]).",
+)
 def run(
     study_file: str,
     out: str | None,
@@ -152,22 +158,49 @@ def run(
     cdn: bool,
     quiet: bool,
     refresh: bool,
+    scheduler: str | None,
 ) -> None:
     """Run a study file: travel times, scenarios, tables, maps and the report."""
     networks = _parse_networks(network)
     started = time.perf_counter()
-    with user_errors(debug) as interrupts, _console(debug, quiet):
+    with (
+        user_errors(debug) as interrupts,
+        _console(debug, quiet),
+        _dask_client(scheduler) as client,
+    ):
         study = Study.from_toml(study_file)
         folder = study.output_folder(out)
         inputs = study.input_paths(data_dir, network_files=networks)
         with claim_output_folder(folder, force=force, protect=inputs) as claimed:
             result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet,
-                               refresh=refresh, gtfs=gtfs or None)  # fmt: skip
+                               refresh=refresh, gtfs=gtfs or None, client=client)  # fmt: skip
             interrupts.check()
             written = claimed.write(result, maps=not no_maps, cdn=cdn)
     click.echo("")
     click.echo(result.console_summary())
     click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
+
+
+@contextmanager
+def _dask_client(address: str | None) -> Iterator[Any]:
+    """A Dask client of the scheduler at ``address`` (closed afterwards), or None."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError:
+        msg = "--scheduler needs Dask: pip install 'centrereach[cluster]'"
+        raise click.UsageError(msg) from None
+    try:
+        client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as err:
+        msg = f"cannot connect to the Dask scheduler at {address!r}: {err}"
+        raise click.UsageError(msg) from err
+    try:
+        yield client
+    finally:
+        client.close()  # type: ignore[no-untyped-call]
 
 
 @main.command()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -334,6 +334,7 @@ class StudyResult:
         title: str = "",
         weight: str = "children",
         thresholds_min: Sequence[float] = DEFAULT_THRESHOLDS_MIN,
+        evaluate: Callable[..., pd.DataFrame] | None = None,
         **labels: Any,
     ) -> StudyResult:
         """Evaluate scenarios on ready travel-time matrices (array work only: fast).
@@ -349,6 +350,10 @@ class StudyResult:
             The scenarios (default: the baseline alone, every centre open).
         name, title, weight, thresholds_min
             The study's id, title, weight column and thresholds (minutes).
+        evaluate
+            The function that evaluates the scenarios on one matrix (default
+            :func:`~centrereach.scenarios.evaluate_scenarios`; :mod:`centrereach.cluster`
+            gives one that shares the areas between the workers of a Dask cluster).
         **labels
             Any other field of :class:`StudyResult` (``description``, ``synthetic``,
             ``excluded``, ``provenance`` ...).
@@ -373,8 +378,9 @@ class StudyResult:
             scenarios = [Scenario(BASELINE, "All centres open", tuple(map(str, centres.index)))]
         thresholds = tuple(float(t) for t in thresholds_min)
         table, summary, equity = _evaluate(
-            matrices, scenarios, areas, weight=weight, thresholds_min=thresholds
-        )
+            matrices, scenarios, areas, weight=weight, thresholds_min=thresholds,
+            evaluate=evaluate or evaluate_scenarios,
+        )  # fmt: skip
         labels.setdefault("all_area_count", len(areas))
         return cls(
             name=name,
@@ -858,11 +864,12 @@ def _evaluate(
     *,
     weight: str,
     thresholds_min: Sequence[float],
+    evaluate: Callable[..., pd.DataFrame] = evaluate_scenarios,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The long table, the summary and the equity table of scenarios over matrices."""
     carry = [c for c in AREA_COLUMNS if c in areas.columns]
     frames = [
-        evaluate_scenarios(matrix, list(scenarios), mode=mode, areas=areas, columns=carry)
+        evaluate(matrix, list(scenarios), mode=mode, areas=areas, columns=carry)
         for mode, matrix in matrices.items()
     ]
     table = pd.concat(frames, ignore_index=True)

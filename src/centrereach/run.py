@@ -50,6 +50,7 @@ from centrereach.errors import (
     UnknownCentreError,
 )
 from centrereach.gtfs import Feed, read_gtfs
+from centrereach.netarrays import NetworkArrays, load_network_arrays
 from centrereach.network import SpeedModel, load_network
 from centrereach.results import StudyResult
 from centrereach.transit import (
@@ -92,6 +93,7 @@ def run_study(
     gtfs: Sequence[str | os.PathLike[str]] | None = None,
     progress: bool = True,
     refresh: bool = False,
+    client: Any = None,
 ) -> StudyResult:
     """Load a study's inputs, compute the travel-time matrices and evaluate every scenario.
 
@@ -110,6 +112,10 @@ def run_study(
         Show progress bars.
     refresh
         Ask the server now whether downloaded road extracts changed (``load_network``).
+    client
+        A ``distributed.Client`` of a Dask cluster: the matrices and the scenarios are then
+        split between its workers (:mod:`centrereach.cluster`), with the same results.
+        ``None`` (default) computes everything here.
 
     Returns
     -------
@@ -180,7 +186,7 @@ def run_study(
         else:
             osnap = router.snap(points, max_snap_m=None)
             csnap = router.snap(centres, max_snap_m=None)
-        extent = _network_extent(router.graph)
+        extent = _network_extent(router)
         excluded[mode] = _not_covered(extent, points, osnap, mode=net, max_snap_m=study.max_snap_m)
         _check_centres(extent, centres, csnap, mode=net, max_snap_m=study.max_snap_m)
         origin_snaps[mode] = osnap
@@ -197,13 +203,19 @@ def run_study(
     for mode in [m for m in modes if m != "transit"]:
         _warn_far(origin_snaps[mode].loc[covered.index, "snap_m"], mode)
         logger.info("computing the %s travel-time matrix", mode)
-        matrices[mode] = routers[mode].matrix(
-            covered_points,
-            centres,
-            origin_snap=origin_snaps[mode].loc[covered.index],
-            destination_snap=centre_snaps[mode],
-            progress=progress,
-        )
+        snaps = {
+            "origin_snap": origin_snaps[mode].loc[covered.index],
+            "destination_snap": centre_snaps[mode],
+        }
+        router = routers[network_of[mode]]
+        if client is None:
+            matrices[mode] = router.matrix(covered_points, centres, progress=progress, **snaps)
+        else:
+            from centrereach import cluster
+
+            matrices[mode] = cluster.matrix(
+                client, router, covered_points, centres, progress=progress, **snaps
+            )
     transit_record: dict[str, Any] | None = None
     if "transit" in modes:
         logger.info("computing the public transport (transit) matrix")
@@ -236,14 +248,20 @@ def run_study(
         )
         transit_record = transit.describe()
     matrices = {mode: matrices[mode] for mode in modes}  # in the study's order
-    graphs = {mode: routers[network_of[mode]].graph for mode in modes}
+    mode_routers = {mode: routers[network_of[mode]] for mode in modes}
     provenance = _provenance(
-        study, graphs, centres=centres, areas=areas, data_dir=folder, started=started,
+        study, mode_routers, centres=centres, areas=areas, data_dir=folder, started=started,
         excluded=excluded_all, modes=modes, skipped=skipped, transit=transit_record,
         feeds=feeds,
     )  # fmt: skip
+    evaluate = None
+    if client is not None:
+        from centrereach import cluster
+
+        evaluate = cluster.evaluator(client)
     return StudyResult.from_matrices(
         matrices,
+        evaluate=evaluate,
         centres=centres,
         areas=covered,
         scenarios=scenarios,
@@ -347,8 +365,12 @@ def _network(
     override: str | os.PathLike[str] | None,
     progress: bool,
     refresh: bool = False,
-) -> nx.MultiDiGraph:
-    """The network for ``mode``: ready, downloaded, or read from a file and clipped."""
+) -> nx.MultiDiGraph | NetworkArrays:
+    """The network for ``mode``: ready, downloaded, or read from a file and clipped.
+
+    An OpenStreetMap file becomes routing arrays straight away (cached by its checksum, the
+    speed model and the clip), never a networkx graph.
+    """
     if mode in study.networks:
         return study.networks[mode]
     source = str(override) if override is not None else str(study.network_spec.get(mode, ""))
@@ -367,6 +389,10 @@ def _network(
     )
     # Clip a file network to the study area plus the buffer (as a download is), which keeps a
     # county walk network within memory.
+    if not path.name.lower().endswith(".graphml"):
+        return load_network_arrays(
+            path, mode=mode, speeds=speeds, polygon=polygon, buffer_m=buffer_m, progress=progress
+        )
     graph = load_network(
         path, mode=mode, speeds=speeds, polygon=polygon, buffer_m=buffer_m, progress=progress
     )
@@ -425,10 +451,9 @@ def _status_column(study: Study, centres: gpd.GeoDataFrame) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _network_extent(graph: nx.MultiDiGraph) -> shapely.Geometry:
+def _network_extent(router: Router) -> shapely.Geometry:
     """The convex hull of the network's nodes (EPSG:4326), slightly buffered (about 200 m)."""
-    xs = [data["x"] for _, data in graph.nodes(data=True)]
-    ys = [data["y"] for _, data in graph.nodes(data=True)]
+    xs, ys = router.lonlat
     return MultiPoint(np.column_stack([xs, ys])).convex_hull.buffer(0.002)
 
 
@@ -539,7 +564,7 @@ def _versions() -> dict[str, str]:
 
 def _provenance(
     study: Study,
-    graphs: Mapping[str, nx.MultiDiGraph],
+    routers: Mapping[str, Router],
     *,
     centres: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
@@ -577,17 +602,24 @@ def _provenance(
             for f in feeds
         ]
     networks = {}
-    for mode, graph in graphs.items():
+    for mode, router in routers.items():
+        network: Any = router.arrays if router.graph is None else router.graph.graph
+        meta = (
+            {"speed_model": network.speed_model, "source_path": network.source_path}
+            if isinstance(network, NetworkArrays)
+            else network
+        )
         networks[mode] = {
-            "source": str(graph.graph.get("source", "")),
-            "nodes": graph.number_of_nodes(),
-            "edges": graph.number_of_edges(),
-            "speed_model": graph.graph.get("speed_model"),
+            "source": router.source or "",
+            "nodes": router.n_nodes,
+            "edges": router.n_edges,
+            "speed_model": meta.get("speed_model"),
         }
-        if graph.graph.get("extracts"):  # Geofabrik: name, timestamp and MD5 of each extract
-            networks[mode]["extracts"] = list(graph.graph["extracts"])
-        source = Path(str(graph.graph.get("source_path", "")))
-        if graph.graph.get("source_path") and source.is_file():
+        extracts = meta.get("extracts")
+        if isinstance(extracts, (list, tuple)) and extracts:  # Geofabrik: name, time, MD5 each
+            networks[mode]["extracts"] = list(extracts)
+        source = Path(str(meta.get("source_path") or ""))
+        if meta.get("source_path") and source.is_file():
             networks[mode]["path"] = str(source)
             networks[mode]["sha256"] = _sha256(source)
         if mode == "transit" and transit is not None:  # it walks on the walk network

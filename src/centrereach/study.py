@@ -739,6 +739,7 @@ class Study:
         gtfs: Sequence[str | os.PathLike[str]] | None = None,
         progress: bool = True,
         refresh: bool = False,
+        client: Any = None,
     ) -> StudyResult:
         """Load the inputs, compute the travel-time matrices and evaluate every scenario.
 
@@ -756,6 +757,10 @@ class Study:
         refresh
             Ask the server now whether downloaded road extracts changed (see
             :func:`centrereach.load_network`), however young the cached copies are.
+        client
+            A ``distributed.Client``: the matrices and scenarios are split between the workers
+            of its Dask cluster (same results; see ``docs/national.md``). ``None`` (default):
+            everything runs here.
 
         Returns
         -------
@@ -763,7 +768,8 @@ class Study:
             The tables and labels; :func:`centrereach.write_outputs` writes them.
         """
         return run_study(self, data_dir=data_dir, network_files=network_files, gtfs=gtfs,
-                         progress=progress, refresh=refresh)  # fmt: skip
+                         progress=progress, refresh=refresh,
+                         client=client)  # fmt: skip
 
 
 def _transit_table(reader: _Reader, *, needs_date: bool) -> dict[str, Any]:

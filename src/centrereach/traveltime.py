@@ -54,17 +54,23 @@ from centrereach.errors import (
     UnknownCentreError,
     UnreachableWarning,
 )
-from centrereach.network import Mode
+from centrereach.netarrays import NetworkArrays
+from centrereach.network import Mode, _Stages
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
     from pyproj import Transformer
 
+    from centrereach._kernels import KNearest
+
 __all__ = [
     "ACCESS_SPEED_KPH",
     "BRITISH_NATIONAL_GRID",
+    "DEFAULT_K",
+    "MAX_MATRIX_ENTRIES",
     "SNAP_WARNING_M",
+    "NearestCentres",
     "Router",
     "csr_from_graph",
     "largest_strong_component",
@@ -100,6 +106,15 @@ _DEPRECATED_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
     {"DEFAULT_MAX_SNAP_M": "SNAP_WARNING_M"}
 )
 
+MAX_MATRIX_ENTRIES: Final = 50_000_000
+"""Origins × destinations above which :meth:`Router.nearest` uses the ``k`` nearest
+(:meth:`Router.nearest_k`) instead of a full matrix (400 MB of float64 at this size)."""
+
+DEFAULT_K: Final = 12
+"""Nearest centres kept per origin when :meth:`Router.nearest` skips the full matrix."""
+
+_BOUNDARY_MIN = 1e-6  # minutes: a scenario's answer this close to the k-th time is re-checked
+_FEW_SEARCHES = 32  # origins a scenario re-checks one search each; more: one repair search
 _MAX_LISTED = 10  # ids quoted in a message before "... and N more"
 _CHUNK_BYTES = 64 * 1024 * 1024  # memory for one block of Dijkstra distances
 
@@ -460,7 +475,8 @@ class Router:
     query many):
 
     1. the graph becomes a sparse adjacency matrix of travel times in seconds
-       (:func:`csr_from_graph`);
+       (:func:`csr_from_graph`), unless it comes as :class:`~centrereach.netarrays.NetworkArrays`
+       (:func:`~centrereach.netarrays.load_network_arrays`), which already hold one;
     2. its largest strongly connected component is found (:func:`largest_strong_component`):
        only its nodes take snapped points, so every origin reaches every destination;
     3. their coordinates are projected to British National Grid (metres) and put in a k-d tree
@@ -472,14 +488,15 @@ class Router:
 
     Parameters
     ----------
-    network : networkx.MultiDiGraph
+    network : networkx.MultiDiGraph or centrereach.netarrays.NetworkArrays
         Road or footpath network (osmnx conventions, as :func:`centrereach.network.load_network`
         returns): node ``x``/``y`` in ``G.graph["crs"]``, ``G.graph["mode"]`` ``"drive"`` or
-        ``"walk"`` (it sets the access-leg speed), and edges carrying ``weight``.
+        ``"walk"`` (it sets the access-leg speed), and edges carrying ``weight``. Or the same
+        network as arrays (see :meth:`from_arrays`), which needs no graph in memory.
     weight : str or None, default "travel_time"
         Edge attribute to minimise, in **seconds**; it must be finite and >= 0 on every edge.
         ``None`` builds a router for snapping only (edge weights are not read, and
-        :meth:`matrix` refuses to run).
+        :meth:`matrix` refuses to run). Arrays hold ``"travel_time"`` and ``"length"`` only.
 
     Raises
     ------
@@ -526,28 +543,55 @@ class Router:
     h2        east       0.3
     """
 
-    def __init__(self, network: nx.MultiDiGraph, *, weight: str | None = "travel_time") -> None:
+    def __init__(
+        self, network: nx.MultiDiGraph | NetworkArrays, *, weight: str | None = "travel_time"
+    ) -> None:
         from pyproj import Transformer
         from pyproj.exceptions import CRSError
         from scipy.spatial import cKDTree
 
         t0 = time.perf_counter()
-        csr, nodes = csr_from_graph(network, weight)
+        self._graph: nx.MultiDiGraph | None = None
+        self._arrays: NetworkArrays | None = None
+        if isinstance(network, NetworkArrays):
+            if weight not in (None, "travel_time", "length"):
+                msg = (
+                    f"network arrays hold 'travel_time' (s) and 'length' (m), not {weight!r}; "
+                    "build the router from a graph for another weight"
+                )
+                raise NetworkError(msg)
+            csr = network.csr(weight or "travel_time")
+            nodes = pd.Index(network.node_ids, tupleize_cols=False)
+            crs: object = "epsg:4326"
+            xs, ys = network.lon, network.lat
+            mode: object = network.mode
+            self._arrays = network
+            self._n_nodes = network.n_nodes
+            self._n_edges = network.n_edges
+            self._source: str | None = network.source
+        else:
+            csr, nodes = csr_from_graph(network, weight)
+            crs = network.graph.get("crs")
+            if crs is None:
+                msg = (
+                    "the network has no CRS (G.graph['crs'] is missing); set it, e.g. "
+                    "G.graph['crs'] = 'epsg:4326' when node x/y are longitude/latitude"
+                )
+                raise NetworkError(msg)
+            n = len(nodes)
+            try:  # node data in the same order as ``nodes``
+                xs = np.fromiter((d["x"] for _, d in network.nodes(data=True)), np.float64, n)
+                ys = np.fromiter((d["y"] for _, d in network.nodes(data=True)), np.float64, n)
+            except (KeyError, TypeError, ValueError) as exc:
+                msg = f"every network node needs numeric 'x' and 'y' coordinates (missing: {exc!r})"
+                raise NetworkError(msg) from exc
+            mode = network.graph.get("mode")
+            source = network.graph.get("source")
+            self._graph = network
+            self._n_nodes = int(network.number_of_nodes())
+            self._n_edges = int(network.number_of_edges())
+            self._source = None if source is None else str(source)
         component = np.flatnonzero(largest_strong_component(csr))
-        crs = network.graph.get("crs")
-        if crs is None:
-            msg = (
-                "the network has no CRS (G.graph['crs'] is missing); set it, e.g. "
-                "G.graph['crs'] = 'epsg:4326' when node x/y are longitude/latitude"
-            )
-            raise NetworkError(msg)
-        n = len(nodes)
-        try:  # node data in the same order as ``nodes``
-            xs = np.fromiter((d["x"] for _, d in network.nodes(data=True)), np.float64, n)
-            ys = np.fromiter((d["y"] for _, d in network.nodes(data=True)), np.float64, n)
-        except (KeyError, TypeError, ValueError) as exc:
-            msg = f"every network node needs numeric 'x' and 'y' coordinates (missing: {exc!r})"
-            raise NetworkError(msg) from exc
         try:
             try:
                 transformer = _to_bng(crs)
@@ -557,9 +601,7 @@ class Router:
             msg = f"the network's CRS {crs!r} (G.graph['crs']) is not one pyproj understands: {exc}"
             raise NetworkError(msg) from exc
         east, north = transformer.transform(xs[component], ys[component])
-        mode = network.graph.get("mode")
 
-        self._graph: nx.MultiDiGraph = network
         self._weight = weight
         self._mode: str | None = None if mode is None else str(mode)
         self._csr = csr
@@ -567,21 +609,76 @@ class Router:
         self._component: IntArray = component  # row positions of the strong component's nodes
         self._tree = cKDTree(np.column_stack([east, north]))  # their BNG coordinates (m)
         self._reversed: csr_array | None = None  # the transposed graph, built when first needed
-        self._n_nodes = int(network.number_of_nodes())
-        self._n_edges = int(network.number_of_edges())
         logger.debug(
             "Router: %d nodes (%d in the largest strong component) prepared in %.3f s",
-            n,
+            len(nodes),
             component.size,
             time.perf_counter() - t0,
         )
 
+    @classmethod
+    def from_arrays(cls, arrays: NetworkArrays, *, weight: str | None = "travel_time") -> Router:
+        """Return a router built from network arrays (no networkx graph needed).
+
+        The same as ``Router(arrays)``; the arrays come from
+        :func:`centrereach.netarrays.load_network_arrays` (straight from an OpenStreetMap file,
+        cached) or :meth:`NetworkArrays.from_graph`. A router built from the arrays of a graph
+        gives the answers of the router built from the graph, to the bit.
+
+        Parameters
+        ----------
+        arrays : centrereach.netarrays.NetworkArrays
+            The network: node ids and lon/lat, CSR of travel times (s) and lengths (m), mode.
+        weight : {"travel_time", "length", None}, default "travel_time"
+            Minimise seconds, or metres (``"length"``); ``None`` for snapping only.
+
+        Returns
+        -------
+        Router
+            Prepared for :meth:`snap`, :meth:`matrix`, :meth:`nearest` and :meth:`nearest_k`.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> from centrereach.netarrays import NetworkArrays
+        >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="drive", source="two junctions")
+        >>> G.add_node(1, x=-1.43, y=53.23); G.add_node(2, x=-1.415, y=53.23)
+        >>> _ = G.add_edge(1, 2, travel_time=60.0, length=1000.0)
+        >>> _ = G.add_edge(2, 1, travel_time=120.0, length=1000.0)
+        >>> router = Router.from_arrays(NetworkArrays.from_graph(G))
+        >>> router, router.graph is None, router.arrays.n_nodes
+        (Router(mode='drive', weight='travel_time', nodes=2, edges=2), True, 2)
+        """
+        if not isinstance(arrays, NetworkArrays):
+            msg = f"Router.from_arrays needs NetworkArrays, got {type(arrays).__name__}"
+            raise TypeError(msg)
+        return cls(arrays, weight=weight)
+
     # -- what the router was built from ---------------------------------------------------------
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
-        """The networkx graph the router was built from (its ``graph.graph`` holds metadata)."""
+    def graph(self) -> nx.MultiDiGraph | None:
+        """The networkx graph the router was built from, or None when built from arrays."""
         return self._graph
+
+    @property
+    def arrays(self) -> NetworkArrays | None:
+        """The network arrays the router was built from, or None when built from a graph."""
+        return self._arrays
+
+    @property
+    def lonlat(self) -> tuple[FloatArray, FloatArray]:
+        """Longitude and latitude (degrees) of every node, in the order of :attr:`nodes`.
+
+        For a graph in another CRS these are its node ``x``/``y`` in that CRS.
+        """
+        if self._arrays is not None:
+            return self._arrays.lon, self._arrays.lat
+        assert self._graph is not None
+        n = self._n_nodes
+        x = np.fromiter((d["x"] for _, d in self._graph.nodes(data=True)), np.float64, n)
+        y = np.fromiter((d["y"] for _, d in self._graph.nodes(data=True)), np.float64, n)
+        return x, y
 
     @property
     def weight(self) -> str | None:
@@ -606,8 +703,7 @@ class Router:
     @property
     def source(self) -> str | None:
         """Where the network came from (``G.graph["source"]``, set by ``load_network``)."""
-        source = self._graph.graph.get("source")
-        return None if source is None else str(source)
+        return self._source
 
     @property
     def csr(self) -> csr_array:
@@ -829,6 +925,18 @@ class Router:
         """
         _require_unique(destinations, "destination")
         _open_positions(pd.Index(destinations.index), open)  # unknown ids fail before routing
+        if len(origins) * len(destinations) > MAX_MATRIX_ENTRIES:
+            # the full matrix would be too large: the k nearest, with exact fallbacks
+            table = self._nearest_k(
+                origins,
+                destinations,
+                k=DEFAULT_K,
+                origin_snap=origin_snap,
+                destination_snap=destination_snap,
+                progress=progress,
+                stacklevel=5,
+            )
+            return table._scenario(open, stacklevel=3)
         matrix = self._matrix(
             origins,
             destinations,
@@ -838,6 +946,144 @@ class Router:
             stacklevel=4,
         )
         return _nearest_centre(matrix, open, stacklevel=3)
+
+    def nearest_k(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        k: int = DEFAULT_K,
+        origin_snap: pd.DataFrame | None = None,
+        destination_snap: pd.DataFrame | None = None,
+        progress: bool = False,
+    ) -> NearestCentres:
+        """Return every origin's ``k`` nearest destinations (minutes), without the full matrix.
+
+        One label-setting search from all destinations at once on the reversed graph (a
+        compiled kernel) gives each origin its ``k`` nearest destinations and their exact
+        door-to-door times, the entries a full :meth:`matrix` would hold, for the cost of a few
+        single searches rather than one per destination. The result then answers any closure
+        scenario in milliseconds (:meth:`NearestCentres.scenario`); origins whose ``k``
+        nearest a scenario closes (all but at most one of them) are searched again exactly,
+        only in the part of the network the closures change. Use it when the matrix would be
+        too large: every LSOA in England (33,755) to thousands of centres.
+
+        Parameters
+        ----------
+        origins, destinations : geopandas.GeoDataFrame or geopandas.GeoSeries
+            Points in any CRS; their (unique) indexes label the origins and the centres.
+        k : int, default 12
+            Nearest destinations kept per origin (>= 2: a scenario needs the nearest and the
+            runner-up). More makes fallbacks rarer when many centres close, at
+            ``12 × k`` bytes per network node, kept with the result.
+        origin_snap, destination_snap : pandas.DataFrame, optional
+            Precomputed :meth:`snap` tables, as for :meth:`matrix`.
+        progress : bool, default False
+            Show a progress bar (tqdm) over the stages.
+
+        Returns
+        -------
+        NearestCentres
+            The ``k`` nearest per origin (``times_min``, ``centre_ids``), and
+            :meth:`~NearestCentres.scenario` for the nearest open centre under closures.
+
+        Raises
+        ------
+        ValueError
+            ``k`` below 2.
+        centrereach.errors.NetworkError, centrereach.errors.DuplicateIdError
+            As for :meth:`matrix`.
+
+        Examples
+        --------
+        A street of four junctions a minute apart, centres at three of them:
+
+        >>> import geopandas as gpd, networkx as nx
+        >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="drive")
+        >>> for i in range(4):
+        ...     G.add_node(i, x=-1.43 + 0.005 * i, y=53.23)
+        >>> for i in range(3):
+        ...     _ = G.add_edge(i, i + 1, travel_time=60.0)
+        ...     _ = G.add_edge(i + 1, i, travel_time=60.0)
+        >>> def at(ids, nodes):
+        ...     x = [-1.43 + 0.005 * n for n in nodes]
+        ...     return gpd.GeoSeries(gpd.points_from_xy(x, [53.23] * len(x)), index=ids, crs=4326)
+        >>> near = Router(G).nearest_k(at(["home"], [0]), at(["a", "b", "c"], [1, 2, 3]), k=2)
+        >>> near.times_min
+              1    2
+        home  1.0  2.0
+        >>> near.scenario(open_centres=["b", "c"])[["centre_id", "time_min"]]
+             centre_id  time_min
+        home         b       2.0
+        """
+        return self._nearest_k(
+            origins,
+            destinations,
+            k=k,
+            origin_snap=origin_snap,
+            destination_snap=destination_snap,
+            progress=progress,
+            stacklevel=5,
+        )
+
+    def _nearest_k(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        k: int,
+        origin_snap: pd.DataFrame | None,
+        destination_snap: pd.DataFrame | None,
+        progress: bool,
+        stacklevel: int,
+    ) -> NearestCentres:
+        from centrereach._kernels import k_nearest_sources
+
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
+            msg = f"k must be a whole number >= 2 (the nearest and the runner-up), got {k!r}"
+            raise ValueError(msg)
+        with _Stages(progress, "nearest centres", 3) as bar:
+            bar.step("snapping")
+            o_pos, o_access, d_pos, d_access = self._positions(
+                origins,
+                destinations,
+                origin_snap=origin_snap,
+                destination_snap=destination_snap,
+                stacklevel=stacklevel,
+            )
+            bar.step(f"searching from {len(d_pos):,} centres")
+            t0 = time.perf_counter()
+            reverse = self._reversed_csr()
+            nodes, o_node = np.unique(o_pos, return_inverse=True)
+            found = k_nearest_sources(
+                reverse.indptr,
+                reverse.indices,
+                reverse.data,
+                d_pos,
+                d_access * 60.0,  # the centres' access legs, in seconds, rank the labels
+                nodes,
+                int(k),
+                keep_nodes=True,  # every node's labels: scenarios re-search only what changes
+            )
+            logger.debug(
+                "k nearest (k=%d) of %d origin nodes from %d centres in %.3f s",
+                k,
+                nodes.size,
+                d_pos.size,
+                time.perf_counter() - t0,
+            )
+            bar.step("sorting")
+            return NearestCentres._from_labels(
+                self,
+                found,
+                o_node,
+                origins=pd.Index(origins.index),
+                centres=pd.Index(destinations.index),
+                o_pos=o_pos,
+                o_access=o_access,
+                d_pos=d_pos,
+                d_access=d_access,
+            )
 
     # -- the work ------------------------------------------------------------------------------
 
@@ -942,16 +1188,17 @@ class Router:
             self._reversed = _transposed(self._csr)
         return self._reversed
 
-    def _matrix(
+    def _positions(
         self,
         origins: Points,
         destinations: Points,
         *,
         origin_snap: pd.DataFrame | None,
         destination_snap: pd.DataFrame | None,
-        progress: bool,
         stacklevel: int,
-    ) -> pd.DataFrame:
+    ) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+        """Node positions and access minutes of the origins and destinations (snapped here
+        unless snap tables are given)."""
         if self._weight is None:
             msg = (
                 "this Router was built with weight=None (for snapping only), so it has no travel "
@@ -960,7 +1207,6 @@ class Router:
             raise NetworkError(msg)
         _require_unique(origins, "origin")
         _require_unique(destinations, "destination")
-        t0 = time.perf_counter()
         if origin_snap is None:
             origin_snap = self._snap(
                 origins, max_snap_m=SNAP_WARNING_M, access_speed_kph=None, stacklevel=stacklevel
@@ -974,6 +1220,26 @@ class Router:
             )
         o_pos, o_access = self._check_snap(origin_snap, origins, "origin")
         d_pos, d_access = self._check_snap(destination_snap, destinations, "destination")
+        return o_pos, o_access, d_pos, d_access
+
+    def _matrix(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        origin_snap: pd.DataFrame | None,
+        destination_snap: pd.DataFrame | None,
+        progress: bool,
+        stacklevel: int,
+    ) -> pd.DataFrame:
+        t0 = time.perf_counter()
+        o_pos, o_access, d_pos, d_access = self._positions(
+            origins,
+            destinations,
+            origin_snap=origin_snap,
+            destination_snap=destination_snap,
+            stacklevel=stacklevel + 1,
+        )
         t1 = time.perf_counter()
         seconds = _node_matrix(
             self._csr, o_pos, d_pos, progress=progress, reversed_csr=self._reversed_csr
@@ -990,6 +1256,328 @@ class Router:
             t1 - t0,
             time.perf_counter() - t1,
         )
+        return result
+
+
+class NearestCentres:
+    """Every origin's ``k`` nearest centres, and the nearest open centre under any scenario.
+
+    Made by :meth:`Router.nearest_k`. ``times_min`` and ``centre_ids`` hold, per origin, its
+    ``k`` nearest centres in order of door-to-door minutes (ties: the centres' order), the very
+    entries of the full travel-time matrix. :meth:`scenario` answers a set of open centres with
+    array work: the first two open centres of each list. Where that is not certain (fewer than
+    two of the ``k`` are open, or the runner-up ties with the ``k``-th time, so a centre outside
+    the list might tie with it), the origin is searched again, exactly: a few origins one
+    search each, which stops as soon as its two nearest open centres are known; many origins
+    together, by a search of only the network nodes whose own ``k`` nearest the closures empty
+    (every node's ``k`` nearest are kept for this: ``12 × k`` bytes per node). Either way the
+    answer is the one :func:`nearest_centre` gives on the full matrix (to the rounding of the
+    last bit where a searched-again time adds up its path in another order).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, networkx as nx
+    >>> G = nx.MultiDiGraph(crs="epsg:4326", mode="walk")
+    >>> for i in range(5):
+    ...     G.add_node(i, x=-1.43 + 0.005 * i, y=53.23)
+    >>> for i in range(4):
+    ...     _ = G.add_edge(i, i + 1, travel_time=300.0)
+    ...     _ = G.add_edge(i + 1, i, travel_time=300.0)
+    >>> def at(ids, nodes):
+    ...     x = [-1.43 + 0.005 * n for n in nodes]
+    ...     return gpd.GeoSeries(gpd.points_from_xy(x, [53.23] * len(x)), index=ids, crs=4326)
+    >>> homes, centres = at(["h1", "h2"], [0, 4]), at(list("abcd"), [1, 2, 3, 4])
+    >>> near = Router(G).nearest_k(homes, centres, k=3)
+    >>> near
+    NearestCentres(origins=2, centres=4, k=3)
+    >>> near.centre_ids
+        1  2  3
+    h1  a  b  c
+    h2  d  c  b
+    >>> near.scenario(open_centres=["c", "d"])  # h1: two of its three nearest close
+        time_min centre_id  second_time_min second_centre_id
+    h1      15.0         c             20.0                d
+    h2       0.0         d              5.0                c
+    >>> near.fallbacks(["c", "d"]).tolist()  # h1 was searched again, exactly
+    [True, False]
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        times_min: FloatArray,
+        positions: npt.NDArray[np.int32],
+        *,
+        labels: KNearest,
+        origins: pd.Index,
+        centres: pd.Index,
+        o_pos: IntArray,
+        o_access: FloatArray,
+        d_pos: IntArray,
+        d_access: FloatArray,
+    ) -> None:
+        self._router = router
+        self._labels = labels  # every node's k labels: the repair of a scenario starts from them
+        self._times = times_min
+        self._positions = positions
+        self._origins = origins
+        self._centres = centres
+        self._o_pos = o_pos
+        self._o_access = o_access
+        self._d_pos = d_pos
+        self._d_access = d_access
+        # a list shorter than k holds every centre the origin reaches: nothing is missing
+        self._complete = (positions < 0).any(axis=1)
+        self._times.flags.writeable = False
+        self._positions.flags.writeable = False
+
+    @classmethod
+    def _from_labels(
+        cls,
+        router: Router,
+        found: KNearest,
+        o_node: IntArray,
+        *,
+        origins: pd.Index,
+        centres: pd.Index,
+        o_pos: IntArray,
+        o_access: FloatArray,
+        d_pos: IntArray,
+        d_access: FloatArray,
+    ) -> NearestCentres:
+        """Door-to-door minutes of the search's labels, each list sorted as a matrix row is."""
+        seconds, sources = found.seconds[o_node], found.sources[o_node]
+        valid = sources >= 0
+        safe = np.where(valid, sources, 0)
+        # the formula of the matrix: path seconds / 60 + origin access + centre access
+        minutes = seconds / 60.0 + o_access[:, None] + d_access[safe]
+        minutes = np.where(valid, minutes, np.inf)
+        column = np.where(valid, safe, np.iinfo(np.int32).max)
+        rows = np.repeat(np.arange(minutes.shape[0]), minutes.shape[1])
+        flat = np.lexsort((column.ravel(), minutes.ravel(), rows)).reshape(minutes.shape)
+        order = flat % max(minutes.shape[1], 1)  # the position within each row
+        minutes = np.take_along_axis(minutes, order, axis=1)
+        positions = np.take_along_axis(np.where(valid, safe, -1), order, axis=1)
+        return cls(
+            router,
+            np.ascontiguousarray(minutes),
+            np.ascontiguousarray(positions, dtype=np.int32),
+            labels=found,
+            origins=origins,
+            centres=centres,
+            o_pos=o_pos,
+            o_access=o_access,
+            d_pos=d_pos,
+            d_access=d_access,
+        )
+
+    # -- the lists ------------------------------------------------------------------------------
+
+    @property
+    def k(self) -> int:
+        """Centres kept per origin."""
+        return int(self._positions.shape[1])
+
+    @property
+    def origins(self) -> pd.Index:
+        """The origins' ids (rows)."""
+        return self._origins
+
+    @property
+    def centres(self) -> pd.Index:
+        """The centres' ids (the columns a full matrix would have)."""
+        return self._centres
+
+    @property
+    def times_min(self) -> pd.DataFrame:
+        """Door-to-door minutes to each origin's 1st, 2nd, ... k-th nearest centre (``inf``
+        beyond the centres it can reach)."""
+        return pd.DataFrame(
+            self._times, index=self._origins, columns=pd.RangeIndex(1, self.k + 1), copy=True
+        )
+
+    @property
+    def centre_ids(self) -> pd.DataFrame:
+        """The ids of those centres (``None`` beyond the centres an origin can reach)."""
+        ids = np.asarray(self._centres, dtype=object)[np.maximum(self._positions, 0)]
+        ids[self._positions < 0] = None
+        return pd.DataFrame(ids, index=self._origins, columns=pd.RangeIndex(1, self.k + 1))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(origins={len(self._origins)}, centres={len(self._centres)}, "
+            f"k={self.k})"
+        )
+
+    # -- scenarios ------------------------------------------------------------------------------
+
+    def _first_two(
+        self, mask: npt.NDArray[np.bool_]
+    ) -> tuple[FloatArray, IntArray, FloatArray, IntArray, npt.NDArray[np.bool_]]:
+        """The first two open centres of every list, and which origins need a search."""
+        n = self._positions.shape[0]
+        rows = np.arange(n)
+        is_open = (self._positions >= 0) & mask[np.maximum(self._positions, 0)]
+        first = is_open.argmax(axis=1)
+        has1 = is_open[rows, first]
+        is_open[rows, first] = False
+        second = is_open.argmax(axis=1)
+        has2 = is_open[rows, second]
+        t1 = np.where(has1, self._times[rows, first], np.inf)
+        c1 = np.where(has1, self._positions[rows, first], -1).astype(np.intp)
+        t2 = np.where(has2, self._times[rows, second], np.inf)
+        c2 = np.where(has2, self._positions[rows, second], -1).astype(np.intp)
+        # outside a full list every centre is at least as far as its k-th: the answer is
+        # certain when two open centres are listed, strictly nearer than the k-th
+        boundary = self._times[:, -1] - _BOUNDARY_MIN
+        search = ~self._complete & (~has2 | ~(t2 < boundary))
+        return t1, c1, t2, c2, search
+
+    def _repair(
+        self, mask: npt.NDArray[np.bool_], rows: IntArray
+    ) -> tuple[FloatArray, IntArray, FloatArray, IntArray]:
+        """The two nearest open centres of ``rows`` by :func:`~centrereach._kernels.repair_open`:
+        minutes, positions, in the order of a matrix row."""
+        from centrereach._kernels import repair_open
+
+        router = self._router
+        forward, reverse = router.csr, router._reversed_csr()
+        seconds, sources, affected = repair_open(
+            (forward.indptr, forward.indices, forward.data),
+            (reverse.indptr, reverse.indices, reverse.data),
+            self._labels,
+            self.k,
+            self._d_pos,
+            self._d_access * 60.0,
+            mask,
+            self._o_pos[rows],
+            margin_s=60.0 * _BOUNDARY_MIN,
+        )
+        logger.debug("scenario: %d origins, %d nodes searched again", rows.size, affected)
+        valid = sources >= 0
+        safe = np.where(valid, sources, 0)
+        minutes = seconds / 60.0 + self._o_access[rows, None] + self._d_access[safe]
+        minutes = np.where(valid, minutes, np.inf)
+        column = np.where(valid, safe, np.iinfo(np.int32).max)
+        swap = (minutes[:, 1] < minutes[:, 0]) | (
+            (minutes[:, 1] == minutes[:, 0]) & (column[:, 1] < column[:, 0])
+        )
+        first = np.where(swap, 1, 0)
+        second = 1 - first
+        at = np.arange(rows.size)
+        pos = np.where(valid, safe, -1)
+        return (
+            minutes[at, first],
+            pos[at, first].astype(np.intp),
+            minutes[at, second],
+            pos[at, second].astype(np.intp),
+        )
+
+    def fallbacks(self, open_centres: OpenCentres = None) -> npt.NDArray[np.bool_]:
+        """Which origins a scenario sends to an exact search of their own.
+
+        Parameters
+        ----------
+        open_centres : iterable of centre ids, boolean mask, or None
+            As for :meth:`scenario`.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            One value per origin: True where fewer than two of its ``k`` nearest centres are
+            open, or where its runner-up ties with its ``k``-th nearest.
+
+        Examples
+        --------
+        See :class:`NearestCentres`.
+        """
+        mask = np.zeros(len(self._centres), dtype=bool)
+        mask[_open_positions(self._centres, open_centres)] = True
+        return self._first_two(mask)[4]
+
+    def scenario(self, open_centres: OpenCentres = None) -> pd.DataFrame:
+        """Return every origin's nearest and second-nearest open centre (minutes).
+
+        The table :func:`nearest_centre` gives on the full matrix, from the ``k`` nearest
+        lists, with an exact search for the origins those lists cannot answer (see
+        :meth:`fallbacks`; ``attrs["fallbacks"]`` counts them).
+
+        Parameters
+        ----------
+        open_centres : iterable of centre ids, boolean mask, or None
+            The centres open: ids, a boolean array aligned with :attr:`centres`, or a boolean
+            Series indexed by centre id. ``None`` opens every centre.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by origin: ``time_min``, ``centre_id``, ``second_time_min``,
+            ``second_centre_id`` (``inf``/``None`` when fewer open centres are reachable).
+
+        Raises
+        ------
+        centrereach.errors.UnknownCentreError
+            When ``open_centres`` names ids that are not centres.
+
+        Warns
+        -----
+        centrereach.errors.UnreachableWarning
+            Listing the origins that reach no open centre.
+
+        Examples
+        --------
+        See :class:`NearestCentres`.
+        """
+        return self._scenario(open_centres, stacklevel=3)
+
+    def _scenario(self, open_centres: OpenCentres, *, stacklevel: int) -> pd.DataFrame:
+        from centrereach._kernels import nearest_open
+
+        mask = np.zeros(len(self._centres), dtype=bool)
+        mask[_open_positions(self._centres, open_centres)] = True
+        t1, c1, t2, c2, search = self._first_two(mask)
+        redo = np.flatnonzero(search)
+        if redo.size > _FEW_SEARCHES:
+            # many origins: search again the region the closures change, all at once
+            found = self._repair(mask, redo)
+            t1[redo], c1[redo], t2[redo], c2[redo] = found
+        elif redo.size:
+            csr = self._router.csr
+            times, centres = nearest_open(
+                csr.indptr,
+                csr.indices,
+                csr.data,
+                self._o_pos[redo],
+                self._o_access[redo],
+                self._d_pos,
+                self._d_access,
+                mask,
+            )
+            t1[redo], c1[redo] = times[:, 0], centres[:, 0]
+            t2[redo], c2[redo] = times[:, 1], centres[:, 1]
+        ids = np.asarray(self._centres, dtype=object)
+        first = ids[np.maximum(c1, 0)]
+        second = ids[np.maximum(c2, 0)]
+        first[c1 < 0] = None
+        second[c2 < 0] = None
+        index = self._origins
+        result = pd.DataFrame(
+            {
+                "time_min": pd.Series(t1, index=index, copy=False),
+                "centre_id": pd.Series(first, index=index, dtype=object, copy=False),
+                "second_time_min": pd.Series(t2, index=index, copy=False),
+                "second_centre_id": pd.Series(second, index=index, dtype=object, copy=False),
+            },
+            copy=False,
+        )
+        result.attrs["fallbacks"] = int(redo.size)
+        unreachable = np.isinf(t1)
+        if unreachable.any():
+            msg = (
+                f"{int(unreachable.sum())} of {len(index)} origins reach no open centre (time "
+                f"inf): {_listing(_ids(index, unreachable))}"
+            )
+            warnings.warn(msg, UnreachableWarning, stacklevel=stacklevel)
         return result
 
 
