@@ -120,6 +120,23 @@ def test_readme_links_the_docs(project_root: Path) -> None:
     assert linked <= pages, f"README links missing pages: {sorted(linked - pages)}"
 
 
+def test_study_files_in_the_docs_are_valid(project_root: Path, tmp_path: Path) -> None:
+    """A whole study file shown in the docs (one with a [study] table) reads without error."""
+    from centrereach.study import Study
+
+    checked = 0
+    for page in sorted((project_root / "docs").glob("*.md")):
+        for block in re.findall(r"```toml\n(.*?)```", page.read_text(encoding="utf-8"), re.S):
+            if not re.search(r"^\[study\]", block, re.M):
+                continue
+            path = tmp_path / f"{page.stem}-{checked}.toml"
+            path.write_text(block, encoding="utf-8")
+            study = Study.from_toml(path)  # raises StudyFileError naming the line if wrong
+            assert study.scenario_specs, f"{page.name}: the example study has no scenario"
+            checked += 1
+    assert checked >= 1, "docs/national.md shows a national study file"
+
+
 # --------------------------------------------------------------------------------------------
 # the docstring audit
 # --------------------------------------------------------------------------------------------
