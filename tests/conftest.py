@@ -5,6 +5,10 @@ fails under ``CI=true`` when the folder is missing (CI must never skip them sile
 a reason elsewhere. The same rule, for anything else a test needs from the machine (Chromium, npm),
 is the ``unavailable`` fixture.
 
+Tests of download code use the ``serve`` fixture: it runs a server of ``tests/_helpers.py`` on
+127.0.0.1 for one test and stops it afterwards, pass or fail; ``isolated_env`` keeps such tests off
+the user's settings (no data folder, mirror, Geofabrik address or proxy; a temporary cache).
+
 Every test that uses ``shared_data``, directly or through another fixture (``rutland_run``,
 ``rutland_result``, ...), is marked ``shared_data`` at collection, so ``-m "not shared_data"``
 (``make test-fast``) leaves out all of them.
@@ -17,6 +21,7 @@ checks at the end of the session that no test changed its tables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,6 +30,8 @@ from typing import Any, NoReturn
 
 import pandas as pd
 import pytest
+
+from _helpers import Serve, Server, running
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CENTREREACH_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -59,6 +66,46 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+# ------------------------------------------------------------ downloads, on loopback only
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """Start servers on 127.0.0.1 for this test: ``serve(FileServer(...))`` returns it running.
+
+    Every server started is stopped, and its port released, when the test ends, even when it
+    fails (a test may also ``stop()`` one earlier, to play a machine that went offline).
+    """
+    with contextlib.ExitStack() as stack:
+
+        def start(server: Server) -> Server:
+            return stack.enter_context(running(server))
+
+        yield start
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The environment of a fresh machine that reaches 127.0.0.1 directly; the cache root.
+
+    No user data folder, mirror or Geofabrik address; no proxy (and none for 127.0.0.1 if one
+    is set later); the user cache (``CENTREREACH_CACHE_DIR``) is ``tmp_path/user-cache``,
+    returned; no pause between retries of a failed page.
+    """
+    from centrereach import _download, _settings
+
+    for name in (_settings.DATA_DIR_ENV, _settings.MIRROR_ENV, _settings.GEOFABRIK_URL_ENV):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    cache = tmp_path / "user-cache"
+    monkeypatch.setenv(_settings.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setattr(_download, "_RETRY_PAUSE_S", 0.0)  # the pager's pause; pooch's is fixed
+    return cache
 
 
 # ------------------------------------------------------------ the shared_data marker

@@ -12,7 +12,7 @@ data fetch``, or a library loader where that is where the fault surfaces). Each 
 - that no file outside the output folder changed (the input tree is hashed before and after),
   and that a failed run wrote no output folder.
 
-Downloads go to an HTTP server on 127.0.0.1 started here; nothing else is contacted.
+Downloads go to an HTTP server on 127.0.0.1 (``serve``, in conftest.py); nothing else is contacted.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import http.server
 import json
 import re
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +32,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import centrereach
-from centrereach import _download, sources
+from _helpers import HTML_PAGE, FileServer, Serve, write_osm
+from centrereach import sources
 from centrereach.areas import load_areas, read_deprivation, read_population
 from centrereach.centres import load_centres
 from centrereach.cli import main
@@ -54,46 +53,29 @@ from centrereach.scenarios import scenario_from_spec
 SRC = Path(centrereach.__file__).resolve().parent  # the package the tests import
 LON0, LAT0, STEP = -1.44, 53.22, 0.004  # the street grid: 7 x 7 nodes, about 270 m x 445 m apart
 CODES = ["E01019401", "E01019402", "E01019403", "E01019404"]
-HTML_PAGE = (
-    b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
-    b"<body><h1>Not Found</h1><p>The requested URL was not found.</p></body></html>\n"
-)
 SMALL = "ons-lookup-lad23-utla23"  # a registered dataset with a local SHA-256 (14 kB)
 
 
 # --------------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user data folder or mirror; the cache in tmp_path; no proxy for 127.0.0.1."""
-    for name in (sources.DATA_DIR_ENV, sources.MIRROR_ENV):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv(sources.CACHE_ENV, str(tmp_path / "user-cache"))
-    monkeypatch.setattr(_download, "_RETRY_PAUSE_S", 0.0)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # no user settings; the cache in tmp_path
 
 
-def _grid_osm(*, one_way: bool = False, footway: bool = False) -> str:
+def _grid(*, one_way: bool = False, footway: bool = False) -> tuple[dict[int, Any], list[Any]]:
+    """The street grid as ``write_osm`` takes it: 7 x 7 nodes, 14 residential streets."""
     n = 7
-    nodes = [
-        f'<node id="{i * n + j + 1}" lat="{LAT0 + i * STEP:.6f}" lon="{LON0 + j * STEP:.6f}"/>'
-        for i in range(n)
-        for j in range(n)
-    ]
-    ways = []
+    nodes = {i * n + j + 1: (LON0 + j * STEP, LAT0 + i * STEP) for i in range(n) for j in range(n)}
+    ways: list[Any] = []
     for i in range(n):
-        row = "".join(f'<nd ref="{i * n + j + 1}"/>' for j in range(n))
-        col = "".join(f'<nd ref="{j * n + i + 1}"/>' for j in range(n))
-        tag = '<tag k="oneway" v="yes"/>' if one_way and i == 0 else ""
-        ways.append(f'<way id="{100 + i}">{row}<tag k="highway" v="residential"/>{tag}</way>')
-        ways.append(f'<way id="{200 + i}">{col}<tag k="highway" v="residential"/></way>')
+        row = [i * n + j + 1 for j in range(n)]
+        col = [j * n + i + 1 for j in range(n)]
+        oneway = {"oneway": "yes"} if one_way and i == 0 else {}
+        ways.append((100 + i, row, {"highway": "residential"} | oneway))
+        ways.append((200 + i, col, {"highway": "residential"}))
     if footway:  # a diagonal path across one block
-        ways.append('<way id="300"><nd ref="1"/><nd ref="9"/><tag k="highway" v="footway"/></way>')
-    return '<osm version="0.6">\n' + "\n".join(nodes + ways) + "\n</osm>\n"
+        ways.append((300, [1, 9], {"highway": "footway"}))
+    return nodes, ways
 
 
 def _boxes() -> dict[str, Any]:
@@ -132,7 +114,7 @@ class Inputs:
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True)
-        (root / "roads.osm").write_text(_grid_osm())
+        write_osm(root / "roads.osm", *_grid())
         (root / "lsoas.geojson").write_text(json.dumps(_boxes()))
         (root / "imd.csv").write_text(IMD_CSV)
         (root / "population.csv").write_text(POPULATION_CSV)
@@ -752,8 +734,7 @@ def test_row_with_too_many_values_names_the_row(inputs: Inputs) -> None:
 def _plain_graphml(inputs: Inputs, *, walk: bool) -> Path:
     import osmnx as ox
 
-    osm = inputs.path("plain.osm")
-    osm.write_text(_grid_osm(one_way=not walk, footway=walk))
+    osm = write_osm(inputs.path("plain.osm"), *_grid(one_way=not walk, footway=walk))
     graph = ox.graph_from_xml(osm, bidirectional=walk, simplify=False)
     path = inputs.path("walk.graphml" if walk else "drive.graphml")
     ox.save_graphml(graph, path)
@@ -821,58 +802,13 @@ def test_every_dataset_id_named_in_a_message_exists() -> None:
 # ----------------------------------------------------- item 14: caches and datasets on use
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    """``/ok/<path>``: the file at <path> under ``root``; ``/html/...``: a web page, HTTP 200."""
-
-    daemon_threads = True
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.root = root
-        self.requests: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.server.requests.append(self.path)
-        route, _, rest = self.path.lstrip("/").partition("/")
-        file = self.server.root / rest
-        if route == "html":
-            body = HTML_PAGE
-        elif route == "ok" and file.is_file():
-            body = file.read_bytes()
-        else:
-            self.send_error(404, "Not Found")
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html" if route == "html" else "text/csv")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[_Server]:
-    """A mirror of ``tmp_path/mirror`` on 127.0.0.1."""
+def server(tmp_path: Path, serve: Serve) -> FileServer:
+    """A mirror of ``tmp_path/mirror`` on 127.0.0.1: ``/ok/<path>`` the file at <path> there,
+    ``/html/...`` a web page with HTTP 200, anything else HTTP 404."""
     root = tmp_path / "mirror"
     root.mkdir()
-    srv = _Server(root)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    return serve(FileServer(folders={"/ok/": root}, faults={"/html/": "html"}, page=HTML_PAGE))
 
 
 LOOKUP = (
@@ -880,10 +816,10 @@ LOOKUP = (
 )
 
 
-def _own_dataset(server: _Server) -> sources.Dataset:
+def _own_dataset(server: FileServer) -> sources.Dataset:
     """A dataset of one's own, with the SHA-256 of the file the mirror serves."""
     ds = dataclasses.replace(sources.dataset(SMALL), id="my-lookup", arcgis_service=None)
-    target = server.root / ds.local_name
+    target = server.folders["/ok/"] / ds.local_name
     target.parent.mkdir(parents=True)
     target.write_text(LOOKUP)
     return dataclasses.replace(ds, local_sha256=hashlib.sha256(LOOKUP.encode()).hexdigest())
@@ -894,7 +830,7 @@ def _fetch_cli(*args: str) -> tuple[Result, str]:
     return result, _flat(result.output)
 
 
-def test_truncated_cached_dataset_is_fetched_again(server: _Server, tmp_path: Path) -> None:
+def test_truncated_cached_dataset_is_fetched_again(server: FileServer, tmp_path: Path) -> None:
     ds = _own_dataset(server)
     cache = tmp_path / "cache"
     cached = cache / ds.local_name
@@ -907,7 +843,7 @@ def test_truncated_cached_dataset_is_fetched_again(server: _Server, tmp_path: Pa
 
 
 def test_truncated_cached_dataset_offline_says_it_was_removed(
-    server: _Server, tmp_path: Path
+    server: FileServer, tmp_path: Path
 ) -> None:
     ds = _own_dataset(server)
     cache = tmp_path / "cache"
@@ -922,7 +858,7 @@ def test_truncated_cached_dataset_offline_says_it_was_removed(
     assert not cached.exists()
 
 
-def test_truncated_dataset_in_the_cache_through_the_cli(server: _Server, tmp_path: Path) -> None:
+def test_truncated_dataset_in_the_cache_through_the_cli(server: FileServer, tmp_path: Path) -> None:
     ds = sources.dataset(SMALL)
     cache = tmp_path / "cache"
     cached = cache / ds.local_name
@@ -950,7 +886,7 @@ def test_bad_file_in_a_data_folder_is_refused_and_kept(tmp_path: Path) -> None:
     assert bad.read_bytes() == before  # the user's file is never removed or changed
 
 
-def test_html_answer_from_a_mirror_is_not_saved(server: _Server, tmp_path: Path) -> None:
+def test_html_answer_from_a_mirror_is_not_saved(server: FileServer, tmp_path: Path) -> None:
     ds = sources.dataset("iod2025-file7")  # no checksum registered
     assert ds.sha256 is None and ds.local_sha256 is None
     cache = tmp_path / "cache"
@@ -961,7 +897,9 @@ def test_html_answer_from_a_mirror_is_not_saved(server: _Server, tmp_path: Path)
     assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
 
 
-def test_html_in_the_cache_never_stands_in_for_a_dataset(server: _Server, tmp_path: Path) -> None:
+def test_html_in_the_cache_never_stands_in_for_a_dataset(
+    server: FileServer, tmp_path: Path
+) -> None:
     table, file7 = sources.dataset("iod2025-lsoa21-table"), sources.dataset("iod2025-file7")
     cache = tmp_path / "cache"
     page = cache / file7.local_name

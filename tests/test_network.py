@@ -18,6 +18,7 @@ import osmnx as ox
 import pytest
 from shapely.geometry import Point, box
 
+from _helpers import write_osm
 from centrereach import network
 from centrereach.errors import (
     CentrereachError,
@@ -82,21 +83,6 @@ def town_centre(graphs: Graphs) -> nx.MultiDiGraph:
 
 
 ALL = [(place, mode) for place in PLACES for mode in ("drive", "walk")]
-
-
-def write_osm(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple]) -> Path:
-    """Write a tiny OSM XML file: nodes {id: (lon, lat)}, ways [(id, [node ids], {tags})]."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
-    for node_id, (lon, lat) in nodes.items():
-        lines.append(f'  <node id="{node_id}" lat="{lat}" lon="{lon}"/>')
-    for way_id, refs, tags in ways:
-        lines.append(f'  <way id="{way_id}">')
-        lines.extend(f'    <nd ref="{ref}"/>' for ref in refs)
-        lines.extend(f'    <tag k="{k}" v="{v}"/>' for k, v in tags.items())
-        lines.append("  </way>")
-    lines.append("</osm>")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 # A 3 x 3 grid of nodes about 100 m apart near Chesterfield.
