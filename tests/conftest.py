@@ -13,7 +13,8 @@ Every test that uses ``shared_data``, directly or through another fixture (``rut
 ``rutland_result``, ...), is marked ``shared_data`` at collection, so ``-m "not shared_data"``
 (``make test-fast``) leaves out all of them.
 
-The expensive results are built once per session, here, and shared: ``synthetic_result``,
+The expensive results are built once per session, here, and shared: ``real_network`` (the real
+road networks), ``synthetic_result``,
 ``rutland_result``, ``chesterfield_result`` (in memory) and ``rutland_run``, ``chesterfield_run``
 (the ``centrereach run`` command, written to disk). Treat them as read-only: each result fixture
 checks at the end of the session that no test changed its tables.
@@ -207,6 +208,42 @@ def _shared(result: Any, name: str) -> Iterator[Any]:
     yield result
     changed = sorted(k for k, v in _fingerprint(result).items() if before.get(k) != v)
     assert not changed, f"a test changed the session-wide {name}: {changed} (copy it first)"
+
+
+REAL_EXTRACTS = {
+    "chesterfield": "chesterfield-2018-05-21.osm.pbf",
+    "rutland": "rutland-2018-02-27.osm.pbf",
+}
+
+
+def _graph_fingerprint(G: Any) -> tuple[Any, ...]:
+    """Counts, graph attributes and total travel time: enough to notice a test that changed it."""
+    total_s = sum(data["travel_time"] for _, _, data in G.edges(data=True))
+    return G.number_of_nodes(), G.number_of_edges(), sorted(G.graph), total_s
+
+
+@pytest.fixture(scope="session")
+def real_network(shared_data: Path) -> Iterator[Callable[[str, str], Any]]:
+    """``real_network(place, mode)``: the real road network, built when first asked, then shared.
+
+    ``load_network(shared_data / "osm" / REAL_EXTRACTS[place], mode=mode, progress=False)``:
+    the whole Chesterfield (2018-05-21) or Rutland (2018-02-27) extract, unclipped, with the
+    default speeds, for ``mode`` ``drive``, ``walk`` or ``cycle``. Read-only: the session checks
+    at its end that no test changed a network it was given.
+    """
+    from centrereach.network import load_network
+
+    built: dict[tuple[str, str], tuple[Any, tuple[Any, ...]]] = {}
+
+    def network(place: str, mode: str) -> Any:
+        if (place, mode) not in built:
+            G = load_network(shared_data / "osm" / REAL_EXTRACTS[place], mode=mode, progress=False)
+            built[place, mode] = (G, _graph_fingerprint(G))
+        return built[place, mode][0]
+
+    yield network
+    changed = sorted(key for key, (G, before) in built.items() if _graph_fingerprint(G) != before)
+    assert not changed, f"a test changed the session-wide real_network {changed} (copy it first)"
 
 
 @pytest.fixture(scope="session")
