@@ -205,6 +205,27 @@ def _truncated_gzip(text: str) -> bytes:
     return data[: len(data) // 2]
 
 
+def _first_half(text: str) -> str:
+    return text[: len(text) // 2]
+
+
+def _damaged_gzip(text: str) -> bytes:
+    data = bytearray(gzip.compress(text.encode()))
+    data[-8] ^= 0xFF  # break the CRC
+    return bytes(data)
+
+
+def _single_year(blank_age: int | None = None, value: str = "20") -> str:
+    head = "lsoa21_code,total_population," + ",".join(str(a) for a in range(91))
+    rows = []
+    for k, code in enumerate(CODES):
+        ages = ["20"] * 91
+        if blank_age is not None and k % 2:
+            ages[blank_age] = value
+        rows.append(f"{code},1820," + ",".join(ages))
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
 # ------------------------------------------------------- the tiny study works (the control)
 
 
@@ -215,18 +236,135 @@ def test_the_tiny_study_runs(inputs: Inputs) -> None:
     assert (inputs.root.parent / "out" / "summary.csv").is_file()
 
 
-# ---------------------------------------------------------------- item 2: truncated .gz input
+# -------------------------------------------- items 2 to 5: a bad input file, row and column
+
+# The test's id: (the file written, a new one or one of the tiny study's own; what it holds; the
+# change to the study file; what the message must say, "{file}" standing for the quoted path)
+IMD_GZ = {"data": {"deprivation": "imd.csv.gz"}}
+CENTRES_XLSX = {"centres": {"file": "centres.xlsx"}}
+BAD_FILES: dict[str, tuple[str, str | bytes, dict[str, Any], list[str]]] = {
+    # item 2: truncated or damaged .gz
+    "truncated_gzip_input_names_the_file-deprivation": (
+        "deprivation.csv.gz", _truncated_gzip(IMD_CSV),
+        {"data": {"deprivation": "deprivation.csv.gz"}}, ["{file}", "truncated gzip"]
+    ),
+    "truncated_gzip_input_names_the_file-population": (
+        "population.csv.gz", _truncated_gzip(POPULATION_CSV),
+        {"data": {"population": "population.csv.gz"}}, ["{file}", "truncated gzip"]
+    ),
+    "damaged_gzip_names_the_file": (
+        "imd.csv.gz", _damaged_gzip(IMD_CSV), IMD_GZ, ["{file}", "damaged gzip"]
+    ),
+    # item 3: a web page, or a file of another kind, saved as a data file
+    "html_page_saved_as_csv_gz": (
+        "imd.csv.gz", HTML_PAGE, IMD_GZ,
+        ["{file}", "is not a gzip file; it looks like a web page (HTML, titled '404 Not Found')",
+         "a failed download", "`centrereach data fetch ID`"]
+    ),
+    "html_page_saved_as_a_table_or_boundaries-population.csv": (
+        "population.csv", HTML_PAGE, {}, ["{file}", "looks like a web page (HTML"]
+    ),
+    "html_page_saved_as_a_table_or_boundaries-lsoas.geojson": (
+        "lsoas.geojson", HTML_PAGE, {}, ["{file}", "looks like a web page (HTML"]
+    ),
+    "html_page_saved_as_centres_xlsx": (
+        "centres.xlsx", HTML_PAGE, CENTRES_XLSX, ["{file}", "web page (HTML"]
+    ),
+    "plain_text_named_gz": (
+        "imd.csv.gz", IMD_CSV, IMD_GZ, ["{file}", "not a gzip file", "remove '.gz'"]
+    ),
+    "csv_text_named_xlsx": (
+        "centres.xlsx", CENTRES_CSV, CENTRES_XLSX,
+        ["{file}", "not an Excel workbook", "name it .csv"]
+    ),
+    "truncated_geojson_boundaries_name_the_file": (
+        "lsoas.geojson", _first_half(json.dumps(_boxes())), {},
+        ["{file}", "truncated (the GeoJSON does not end"]
+    ),
+    # item 4: decimal commas and number formats
+    "ambiguous_comma_number_names_file_row_and_column": (
+        "imd.csv",
+        'lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,"8,742"\n'
+        'E01019402,3,9000,"4,722"\nE01019403,4,12000,"34,310"\nE01019404,5,15000,"1,250"\n',
+        {}, ["{file}, row 2, column 'IMD_score'", "'8,742' could be 8742", "or 8.742"]
+    ),
+    "mixed_number_formats_name_both_rows": (
+        "imd.csv",
+        "lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,10.5\n"
+        'E01019402,3,9000,"9,25"\nE01019403,4,12000,11.5\nE01019404,5,15000,12.5\n',
+        {}, ["{file}, column 'IMD_score'", "row 3 has '9,25'", "row 2 has '10.5'"]
+    ),
+    "decimal_comma_in_a_decile_is_not_a_whole_number": (
+        "imd.csv",
+        'lsoa21_code,IMD_decile,IMD_rank\nE01019401,2,6000\nE01019402,"9,25",9000\n'
+        "E01019403,4,12000\nE01019404,5,15000\n",
+        {}, ["{file}, row 3, column 'IMD_decile'", "not a whole number (read as 9.25)"]
+    ),
+    # item 5: blank and negative counts
+    # before: children were empty for half the areas, and the summary counted half of them
+    "blank_single_year_age_names_file_row_and_column": (
+        "population.csv", _single_year(blank_age=3, value=""), {},
+        ["{file}, row 3, column '3'", "the value is empty", "write 0"]
+    ),
+    "blank_children_cell_names_file_row_and_column": (
+        "population.csv", POPULATION_CSV.replace(",320\n", ",\n"), {},
+        ["{file}, row 4, column 'children'", "empty"]
+    ),
+    # before: -3 was summed into the children and accepted
+    "negative_age_count_names_file_row_and_column": (
+        "population.csv", _single_year(blank_age=7, value="-3"), {},
+        ["{file}, row 3, column '7'", "-3 is negative"]
+    ),
+    "negative_children_names_file_row_and_column": (
+        "population.csv", POPULATION_CSV.replace(",310\n", ",-310\n"), {},
+        ["{file}, row 3, column 'children'", "negative"]
+    ),
+    # semicolons, title lines, malformed rows
+    "semicolon_separated_centres": (
+        "centres.csv", CENTRES_CSV.replace(",", ";"), {},
+        ["{file}", "seems to use ';' between columns", "save it as comma-separated"]
+    ),
+    "semicolon_separated_population_with_decimal_commas": (
+        "population.csv",
+        "lsoa21_code;population;children\n"
+        + "".join(f"{c};1500;30{k},5\n" for k, c in enumerate(CODES)),
+        {}, ["{file}", "';' between columns"]
+    ),
+    "csv_title_line_above_the_header": (
+        "population.csv", "Population of Chesterfield LSOAs, mid-2022\n" + POPULATION_CSV, {},
+        ["{file}", "are on row 2", "'lsoa21_code', 'population', 'children'",
+         "Delete the 1 row(s) above them"]
+    ),
+    # before: pandas took the ids as the index and the error named the wrong row and column
+    "row_with_too_many_values_names_the_row": (
+        "centres.csv", CENTRES_CSV.replace("North Centre", "North Centre, Staveley Road"), {},
+        ["{file}, row 2", "6 values", "double quotes"]
+    ),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("key", ["deprivation", "population"])
-def test_truncated_gzip_input_names_the_file(inputs: Inputs, key: str) -> None:
-    source = IMD_CSV if key == "deprivation" else POPULATION_CSV
-    inputs.path(f"{key}.csv.gz").write_bytes(_truncated_gzip(source))
-    inputs.write_study(data={key: f"{key}.csv.gz"})
+@pytest.mark.parametrize(
+    ("name", "content", "study", "expected"), BAD_FILES.values(), ids=BAD_FILES.keys()
+)
+def test_a_bad_input_file_is_named_with_its_row_and_column(
+    inputs: Inputs, name: str, content: str | bytes, study: dict[str, Any], expected: list[str]
+) -> None:
+    """A bad input file: exit 2, one message naming it (and the row and column), no output."""
+    path = inputs.path(name)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    if study:
+        inputs.write_study(**study)
     result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path(f'{key}.csv.gz')}'", "truncated gzip")
-    assert "Aborted!" not in text  # what click said of the EOFError before
+    file = f"'{path}'"
+    assert_user_error(result, text, *(part.replace("{file}", file) for part in expected))
+    assert "Aborted!" not in text  # what click said of a truncated .gz before
     assert_no_outputs(inputs)
+
+
+# ------------------------------------ items 2 and 3: truncated files that take more set-up
 
 
 def test_truncated_gzip_with_debug_raises_a_named_error(inputs: Inputs) -> None:
@@ -248,67 +386,6 @@ def test_truncated_gzip_postcode_file_names_the_file(inputs: Inputs) -> None:
     assert_user_error(result, text, f"'{inputs.path('postcodes.csv.gz')}'", "truncated gzip")
 
 
-def test_damaged_gzip_names_the_file(inputs: Inputs) -> None:
-    data = bytearray(gzip.compress(IMD_CSV.encode()))
-    data[-8] ^= 0xFF  # break the CRC
-    inputs.path("imd.csv.gz").write_bytes(bytes(data))
-    inputs.write_study(data={"deprivation": "imd.csv.gz"})
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path('imd.csv.gz')}'", "damaged gzip")
-
-
-# ---------------------------------------------------- item 3: a web page saved as a data file
-
-
-def test_html_page_saved_as_csv_gz(inputs: Inputs) -> None:
-    inputs.path("imd.csv.gz").write_bytes(HTML_PAGE)
-    inputs.write_study(data={"deprivation": "imd.csv.gz"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv.gz')}'",
-        "is not a gzip file; it looks like a web page (HTML, titled '404 Not Found')",
-        "a failed download",
-        "`centrereach data fetch ID`",
-    )
-    assert_no_outputs(inputs)
-
-
-@pytest.mark.parametrize(
-    ("name", "key"), [("population.csv", "population"), ("lsoas.geojson", "boundaries")]
-)
-def test_html_page_saved_as_a_table_or_boundaries(inputs: Inputs, name: str, key: str) -> None:
-    inputs.path(name).write_bytes(HTML_PAGE)
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path(name)}'", "looks like a web page (HTML")
-
-
-def test_html_page_saved_as_centres_xlsx(inputs: Inputs) -> None:
-    inputs.path("centres.xlsx").write_bytes(HTML_PAGE)
-    inputs.write_study(centres={"file": "centres.xlsx"})
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path('centres.xlsx')}'", "web page (HTML")
-
-
-def test_plain_text_named_gz(inputs: Inputs) -> None:
-    inputs.path("imd.csv.gz").write_text(IMD_CSV)
-    inputs.write_study(data={"deprivation": "imd.csv.gz"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('imd.csv.gz')}'", "not a gzip file", "remove '.gz'"
-    )
-
-
-def test_csv_text_named_xlsx(inputs: Inputs) -> None:
-    inputs.path("centres.xlsx").write_text(CENTRES_CSV)
-    inputs.write_study(centres={"file": "centres.xlsx"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('centres.xlsx')}'", "not an Excel workbook", "name it .csv"
-    )
-
-
 def test_truncated_workbook_names_the_file(inputs: Inputs) -> None:
     rows = [["LSOA code", "Population", "Children"]]
     _workbook(inputs.path("full.xlsx"), rows + [[c, 1500, 300] for c in CODES * 50])
@@ -319,15 +396,6 @@ def test_truncated_workbook_names_the_file(inputs: Inputs) -> None:
     result, text = run_cli(inputs)
     assert_user_error(
         result, text, f"'{inputs.path('population.xlsx')}'", "truncated (the end of the zip"
-    )
-
-
-def test_truncated_geojson_boundaries_name_the_file(inputs: Inputs) -> None:
-    whole = inputs.path("lsoas.geojson").read_text()
-    inputs.path("lsoas.geojson").write_text(whole[: len(whole) // 2])
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('lsoas.geojson')}'", "truncated (the GeoJSON does not end"
     )
 
 
@@ -345,50 +413,6 @@ def test_decimal_comma_scores_are_read_as_decimals(inputs: Inputs) -> None:
     assert table["imd_score"].tolist() == [9.25, 12.5, 8.742, 30.1]
     result, _ = run_cli(inputs)
     assert result.exit_code == 0, result.output
-
-
-def test_ambiguous_comma_number_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("imd.csv").write_text(
-        'lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,"8,742"\n'
-        'E01019402,3,9000,"4,722"\nE01019403,4,12000,"34,310"\nE01019404,5,15000,"1,250"\n'
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv')}', row 2, column 'IMD_score'",
-        "'8,742' could be 8742",
-        "or 8.742",
-    )
-
-
-def test_mixed_number_formats_name_both_rows(inputs: Inputs) -> None:
-    inputs.path("imd.csv").write_text(
-        "lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,10.5\n"
-        'E01019402,3,9000,"9,25"\nE01019403,4,12000,11.5\nE01019404,5,15000,12.5\n'
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv')}', column 'IMD_score'",
-        "row 3 has '9,25'",
-        "row 2 has '10.5'",
-    )
-
-
-def test_decimal_comma_in_a_decile_is_not_a_whole_number(inputs: Inputs) -> None:
-    inputs.path("imd.csv").write_text(
-        'lsoa21_code,IMD_decile,IMD_rank\nE01019401,2,6000\nE01019402,"9,25",9000\n'
-        "E01019403,4,12000\nE01019404,5,15000\n"
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv')}', row 3, column 'IMD_decile'",
-        "not a whole number (read as 9.25)",
-    )
 
 
 def test_ranks_with_thousands_separators_still_read(inputs: Inputs) -> None:
@@ -417,63 +441,10 @@ def test_decimal_comma_coordinates_ambiguous_or_read(tmp_path: Path) -> None:
 # ------------------------------------------------------ item 5: blank ages and blank counts
 
 
-def _single_year(blank_age: int | None = None, value: str = "20") -> str:
-    head = "lsoa21_code,total_population," + ",".join(str(a) for a in range(91))
-    rows = []
-    for k, code in enumerate(CODES):
-        ages = ["20"] * 91
-        if blank_age is not None and k % 2:
-            ages[blank_age] = value
-        rows.append(f"{code},1820," + ",".join(ages))
-    return head + "\n" + "\n".join(rows) + "\n"
-
-
 def test_single_year_ages_control(inputs: Inputs) -> None:
     inputs.path("population.csv").write_text(_single_year())
     result, _ = run_cli(inputs)
     assert result.exit_code == 0, result.output
-
-
-def test_blank_single_year_age_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(_single_year(blank_age=3, value=""))
-    result, text = run_cli(inputs)
-    # before: children were empty for half the areas, and the summary counted half of them
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.csv')}', row 3, column '3'",
-        "the value is empty",
-        "write 0",
-    )
-    assert_no_outputs(inputs)
-
-
-def test_blank_children_cell_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(POPULATION_CSV.replace(",320\n", ",\n"))
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('population.csv')}', row 4, column 'children'", "empty"
-    )
-
-
-def test_negative_age_count_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(_single_year(blank_age=7, value="-3"))
-    result, text = run_cli(inputs)
-    # before: -3 was summed into the children and accepted
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.csv')}', row 3, column '7'",
-        "-3 is negative",
-    )
-
-
-def test_negative_children_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(POPULATION_CSV.replace(",310\n", ",-310\n"))
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('population.csv')}', row 3, column 'children'", "negative"
-    )
 
 
 def test_a_few_areas_without_population_warn_by_name(tmp_path: Path) -> None:
@@ -628,43 +599,7 @@ def test_postcode_file_is_a_folder(inputs: Inputs) -> None:
     assert_user_error(result, text, "is a folder, not a postcode file")
 
 
-# ------------------------------------------------- semicolons, header rows, malformed rows
-
-
-def test_semicolon_separated_centres(inputs: Inputs) -> None:
-    inputs.path("centres.csv").write_text(CENTRES_CSV.replace(",", ";"))
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('centres.csv')}'",
-        "seems to use ';' between columns",
-        "save it as comma-separated",
-    )
-
-
-def test_semicolon_separated_population_with_decimal_commas(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(
-        "lsoa21_code;population;children\n"
-        + "".join(f"{c};1500;30{k},5\n" for k, c in enumerate(CODES))
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path('population.csv')}'", "';' between columns")
-
-
-def test_csv_title_line_above_the_header(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(
-        "Population of Chesterfield LSOAs, mid-2022\n" + POPULATION_CSV
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.csv')}'",
-        "are on row 2",
-        "'lsoa21_code', 'population', 'children'",
-        "Delete the 1 row(s) above them",
-    )
+# ------------------------------------------------------- header rows in workbooks
 
 
 def _workbook(path: Path, rows: list[list[object]], merges: tuple[str, ...] = ()) -> None:
@@ -714,17 +649,6 @@ def test_workbook_with_a_merged_two_row_header(inputs: Inputs) -> None:
         f"'{inputs.path('population.xlsx')}'",
         "span rows 1 and 2",
         "row 2 holds 'Total', 'Children'",
-    )
-
-
-def test_row_with_too_many_values_names_the_row(inputs: Inputs) -> None:
-    inputs.path("centres.csv").write_text(
-        CENTRES_CSV.replace("North Centre", "North Centre, Staveley Road")
-    )
-    result, text = run_cli(inputs)
-    # before: pandas took the ids as the index and the error named the wrong row and column
-    assert_user_error(
-        result, text, f"'{inputs.path('centres.csv')}', row 2", "6 values", "double quotes"
     )
 
 
