@@ -1,17 +1,11 @@
 """Helpers shared by the test modules: a web server on loopback, and tiny OpenStreetMap files.
 
-Test modules import them by name (``from _helpers import FileServer``): pytest puts ``tests/``
-on ``sys.path`` (its default ``prepend`` import mode; ``tests`` is no package). The ``serve``
-fixture in ``conftest.py`` starts a server for one test and stops it afterwards, even when the
-test fails.
+Imported by name (``from _helpers import FileServer``): pytest's default ``prepend`` import mode
+puts ``tests/`` on ``sys.path``. The ``serve`` fixture (conftest.py) runs a server for one test.
 
-The server binds 127.0.0.1 only, on a free port, and runs in a thread of the test process:
-
-- :class:`LocalServer` records every request (method and path) and gives its base ``url``; a test
-  module writes the answers in a :class:`Handler` subclass (ArcGIS pages, postcodes.io look-ups);
-- :class:`FileServer` serves files (bytes at URL paths, or folders read in place) and fails on
-  purpose where a test switches a fault on (see :data:`FAULTS`): one server for every download
-  test (the dataset mirror, Geofabrik, a mirror that answers with a web page).
+A server binds 127.0.0.1 only, on a free port, in a thread of the test process. ``LocalServer``
+records every request; a test module writes its answers in a ``Handler`` subclass (ArcGIS pages,
+postcodes.io), or uses ``FileServer``: files, and the faults of ``FAULTS`` where a test asks.
 """
 
 from __future__ import annotations
@@ -122,8 +116,12 @@ class Handler(BaseHTTPRequestHandler):
         status: int = 200,
         content_type: str = "application/octet-stream",
         headers: Mapping[str, str] | None = None,
+        hang_up_halfway: bool = False,
     ) -> None:
-        """Answer ``body`` (only the headers for HEAD); a client that hung up is no error."""
+        """Answer ``body`` (only the headers for HEAD); a client that hung up is no error.
+
+        ``hang_up_halfway``: announce the whole body, send half, and close the connection.
+        """
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -132,7 +130,10 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body)
+                self.wfile.write(body[: len(body) // 2] if hang_up_halfway else body)
+                self.wfile.flush()
+        if hang_up_halfway:
+            self.close_connection = True
 
 
 class FileServer(LocalServer):
@@ -217,8 +218,6 @@ class FileHandler(Handler):
             self.send_error(500, "Internal Server Error")
         elif fault == "503-once" and self.server.first_failure(self.path):
             self.send_error(503, "Service Unavailable")
-        elif fault == "gone":
-            self._hang_up_halfway(body)
         else:
             if fault == "slow":
                 time.sleep(self.server.pause_s)
@@ -226,22 +225,9 @@ class FileHandler(Handler):
                 body = body[: len(body) // 2]
             elif fault == "wrong-md5":
                 body = b"0123456789abcdef0123456789abcdef  " + self.path.rsplit("/", 1)[-1].encode()
-            self.reply(body, headers=self.server.headers)
+            self.reply(body, headers=self.server.headers, hang_up_halfway=fault == "gone")
 
     do_HEAD = do_GET
-
-    def _hang_up_halfway(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in self.server.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-        self.close_connection = True
 
 
 # ------------------------------------------------------------------ tiny OpenStreetMap files
