@@ -616,40 +616,36 @@ def _workbook(path: Path, rows: list[list[object]], merges: tuple[str, ...] = ()
     book.save(path)
 
 
-def test_workbook_with_a_title_above_the_header(inputs: Inputs) -> None:
+@pytest.mark.parametrize(
+    ("header", "merges", "expected"),
+    [
+        pytest.param(
+            [["Mid-2022 population estimates"], [], ["LSOA code", "Population", "Children"]],
+            ("A1:C1",),
+            [
+                "{file}, sheet 'Mid-2022'",
+                "are on row 3",
+                "row 1 holds 'Mid-2022 population estimates'",
+            ],
+            id="title_above_the_header",
+        ),
+        pytest.param(
+            [["LSOA code", "Population", None], [None, "Total", "Children"]],
+            ("B1:C1",),
+            ["{file}", "span rows 1 and 2", "row 2 holds 'Total', 'Children'"],
+            id="merged_two_row_header",
+        ),
+    ],
+)
+def test_workbook_with_rows_above_its_table(
+    inputs: Inputs, header: list[list[object]], merges: tuple[str, ...], expected: list[str]
+) -> None:
     data = [[c, 1500, 300 + k] for k, c in enumerate(CODES)]
-    _workbook(
-        inputs.path("population.xlsx"),
-        [["Mid-2022 population estimates"], [], ["LSOA code", "Population", "Children"], *data],
-        merges=("A1:C1",),
-    )
+    _workbook(inputs.path("population.xlsx"), [*header, *data], merges=merges)
     inputs.write_study(data={"population": "population.xlsx"})
     result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.xlsx')}', sheet 'Mid-2022'",
-        "are on row 3",
-        "row 1 holds 'Mid-2022 population estimates'",
-    )
-
-
-def test_workbook_with_a_merged_two_row_header(inputs: Inputs) -> None:
-    data = [[c, 1500, 300 + k] for k, c in enumerate(CODES)]
-    _workbook(
-        inputs.path("population.xlsx"),
-        [["LSOA code", "Population", None], [None, "Total", "Children"], *data],
-        merges=("B1:C1",),
-    )
-    inputs.write_study(data={"population": "population.xlsx"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.xlsx')}'",
-        "span rows 1 and 2",
-        "row 2 holds 'Total', 'Children'",
-    )
+    file = f"'{inputs.path('population.xlsx')}'"
+    assert_user_error(result, text, *(part.replace("{file}", file) for part in expected))
 
 
 # ------------------------------------------------------ a plain osmnx GraphML (no metadata)
