@@ -14,10 +14,10 @@ Every test that uses ``shared_data``, directly or through another fixture (``rut
 (``make test-fast``) leaves out all of them.
 
 The expensive results are built once per session, here, and shared: ``real_network`` (the real
-road networks), ``synthetic_result``,
-``rutland_result``, ``chesterfield_result`` (in memory) and ``rutland_run``, ``chesterfield_run``
-(the ``centrereach run`` command, written to disk). Treat them as read-only: each result fixture
-checks at the end of the session that no test changed its tables.
+road networks), ``synthetic_result``, ``rutland_result``, ``chesterfield_result`` (in memory) and
+``rutland_run``, ``chesterfield_run`` (the ``centrereach run`` command, written to disk). Treat
+them as read-only: each of the in-memory ones checks at the end of the session that no test
+changed it.
 """
 
 from __future__ import annotations
