@@ -5,18 +5,24 @@ fails under ``CI=true`` when the folder is missing (CI must never skip them sile
 a reason elsewhere. The same rule, for anything else a test needs from the machine (Chromium, npm),
 is the ``unavailable`` fixture.
 
+Tests of download code use the ``serve`` fixture: it runs a server of ``tests/_helpers.py`` on
+127.0.0.1 for one test and stops it afterwards, pass or fail; ``isolated_env`` keeps such tests off
+the user's settings (no data folder, mirror, Geofabrik address or proxy; a temporary cache).
+
 Every test that uses ``shared_data``, directly or through another fixture (``rutland_run``,
 ``rutland_result``, ...), is marked ``shared_data`` at collection, so ``-m "not shared_data"``
 (``make test-fast``) leaves out all of them.
 
-The expensive results are built once per session, here, and shared: ``synthetic_result``,
-``rutland_result``, ``chesterfield_result`` (in memory) and ``rutland_run``, ``chesterfield_run``
-(the ``centrereach run`` command, written to disk). Treat them as read-only: each result fixture
-checks at the end of the session that no test changed its tables.
+The expensive results are built once per session, here, and shared: ``real_network`` (the real
+road networks), ``synthetic_result``, ``rutland_result``, ``chesterfield_result`` (in memory) and
+``rutland_run``, ``chesterfield_run`` (the ``centrereach run`` command, written to disk). Treat
+them as read-only: each of the in-memory ones checks at the end of the session that no test
+changed it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,6 +31,8 @@ from typing import Any, NoReturn
 
 import pandas as pd
 import pytest
+
+from _helpers import Serve, Server, running
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CENTREREACH_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -59,6 +67,46 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+# ------------------------------------------------------------ downloads, on loopback only
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """Start servers on 127.0.0.1 for this test: ``serve(FileServer(...))`` returns it running.
+
+    Every server started is stopped, and its port released, when the test ends, even when it
+    fails (a test may also ``stop()`` one earlier, to play a machine that went offline).
+    """
+    with contextlib.ExitStack() as stack:
+
+        def start(server: Server) -> Server:
+            return stack.enter_context(running(server))
+
+        yield start
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The environment of a fresh machine that reaches 127.0.0.1 directly; the cache root.
+
+    No user data folder, mirror or Geofabrik address; no proxy (and none for 127.0.0.1 if one
+    is set later); the user cache (``CENTREREACH_CACHE_DIR``) is ``tmp_path/user-cache``,
+    returned; no pause between retries of a failed page.
+    """
+    from centrereach import _download, _settings
+
+    for name in (_settings.DATA_DIR_ENV, _settings.MIRROR_ENV, _settings.GEOFABRIK_URL_ENV):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    cache = tmp_path / "user-cache"
+    monkeypatch.setenv(_settings.CACHE_DIR_ENV, str(cache))
+    monkeypatch.setattr(_download, "_RETRY_PAUSE_S", 0.0)  # the pager's pause; pooch's is fixed
+    return cache
 
 
 # ------------------------------------------------------------ the shared_data marker
@@ -160,6 +208,42 @@ def _shared(result: Any, name: str) -> Iterator[Any]:
     yield result
     changed = sorted(k for k, v in _fingerprint(result).items() if before.get(k) != v)
     assert not changed, f"a test changed the session-wide {name}: {changed} (copy it first)"
+
+
+REAL_EXTRACTS = {
+    "chesterfield": "chesterfield-2018-05-21.osm.pbf",
+    "rutland": "rutland-2018-02-27.osm.pbf",
+}
+
+
+def _graph_fingerprint(G: Any) -> tuple[Any, ...]:
+    """Counts, graph attributes and total travel time: enough to notice a test that changed it."""
+    total_s = sum(data["travel_time"] for _, _, data in G.edges(data=True))
+    return G.number_of_nodes(), G.number_of_edges(), sorted(G.graph), total_s
+
+
+@pytest.fixture(scope="session")
+def real_network(shared_data: Path) -> Iterator[Callable[[str, str], Any]]:
+    """``real_network(place, mode)``: the real road network, built when first asked, then shared.
+
+    ``load_network(shared_data / "osm" / REAL_EXTRACTS[place], mode=mode, progress=False)``:
+    the whole Chesterfield (2018-05-21) or Rutland (2018-02-27) extract, unclipped, with the
+    default speeds, for ``mode`` ``drive``, ``walk`` or ``cycle``. Read-only: the session checks
+    at its end that no test changed a network it was given.
+    """
+    from centrereach.network import load_network
+
+    built: dict[tuple[str, str], tuple[Any, tuple[Any, ...]]] = {}
+
+    def network(place: str, mode: str) -> Any:
+        if (place, mode) not in built:
+            G = load_network(shared_data / "osm" / REAL_EXTRACTS[place], mode=mode, progress=False)
+            built[place, mode] = (G, _graph_fingerprint(G))
+        return built[place, mode][0]
+
+    yield network
+    changed = sorted(key for key, (G, before) in built.items() if _graph_fingerprint(G) != before)
+    assert not changed, f"a test changed the session-wide real_network {changed} (copy it first)"
 
 
 @pytest.fixture(scope="session")

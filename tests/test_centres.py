@@ -10,10 +10,7 @@ import csv
 import gzip
 import json
 import re
-import threading
 import warnings
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,7 @@ import pytest
 from pyproj import Geod, Transformer
 from shapely.geometry import Point, box
 
+from _helpers import Handler, LocalServer, Serve
 from centrereach.centres import geocode_postcodes, load_centres, normalise_postcode, slugify
 from centrereach.errors import (
     CentrereachError,
@@ -275,12 +273,20 @@ def test_missing_postcode_file_is_reported() -> None:
 KNOWN_ONLINE = {"SK130LU": (-1.98496, 53.44836), "DE43AG": (-1.55487, 53.13743)}
 
 
-class _PostcodesIO(BaseHTTPRequestHandler):
+class _PostcodesServer(LocalServer):
+    def __init__(self) -> None:
+        super().__init__(_PostcodesIO)
+        self.calls: list[tuple[str, Any]] = []  # (path, JSON body) of every request
+
+
+class _PostcodesIO(Handler):
     """Just enough of postcodes.io: ``POST /postcodes`` bulk look-up."""
+
+    server: _PostcodesServer
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.calls.append((self.path, body))  # type: ignore[attr-defined]
+        self.server.calls.append((self.path, body))
         if self.path != "/postcodes":
             self.send_error(404)
             return
@@ -301,29 +307,14 @@ class _PostcodesIO(BaseHTTPRequestHandler):
             )
             results.append({"query": query, "result": result})
         payload = json.dumps({"status": 200, "result": results}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:  # silence the test output
-        pass
+        self.reply(payload, content_type="application/json")
 
 
 @pytest.fixture
-def postcodes_io() -> Iterator[tuple[str, list[Any]]]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PostcodesIO)
-    server.calls = []  # type: ignore[attr-defined]
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.calls  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
+def postcodes_io(serve: Serve) -> tuple[str, list[Any]]:
+    """postcodes.io on 127.0.0.1: its URL, and the (path, body) of every request made to it."""
+    server = serve(_PostcodesServer())
+    return server.url, server.calls
 
 
 def test_postcodes_io_bulk_lookup(postcodes_io: tuple[str, list[Any]]) -> None:

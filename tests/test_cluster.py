@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -73,17 +74,22 @@ def test_real_study_on_the_cluster_reads_the_cached_arrays(
     assert all(".npz:" in key for key in files)
 
 
-def test_matrix_split_either_way_equals_the_local_matrix(client: Any) -> None:
-    inputs = synthetic_inputs(n_side=14, cells=2)
-    router = Router(inputs["networks"]["walk"])
+def _synthshire(
+    n_side: int, cells: int, mode: str
+) -> tuple[dict[str, Any], Router, gpd.GeoDataFrame]:
+    """``synthetic_inputs``, a router on its ``mode`` network, and the areas' origins (points)."""
+    inputs = synthetic_inputs(n_side=n_side, cells=cells)
     areas = inputs["areas"]
-    import geopandas as gpd
-
     points = gpd.GeoDataFrame(
         index=areas.index,
         geometry=gpd.points_from_xy(areas["origin_lon"], areas["origin_lat"]),
         crs=4326,
     )
+    return inputs, Router(inputs["networks"][mode]), points
+
+
+def test_matrix_split_either_way_equals_the_local_matrix(client: Any) -> None:
+    inputs, router, points = _synthshire(14, 2, "walk")
     centres = inputs["centres"]
     # more origins than centres: chunks of centres; fewer: chunks of origins
     for origins in (points, points.iloc[:3]):
@@ -94,16 +100,8 @@ def test_matrix_split_either_way_equals_the_local_matrix(client: Any) -> None:
 
 
 def test_scenarios_split_by_areas_equal_the_local_table(client: Any) -> None:
-    inputs = synthetic_inputs(n_side=16, cells=3)
-    router = Router(inputs["networks"]["drive"])
+    inputs, router, points = _synthshire(16, 3, "drive")
     areas = inputs["areas"]
-    import geopandas as gpd
-
-    points = gpd.GeoDataFrame(
-        index=areas.index,
-        geometry=gpd.points_from_xy(areas["origin_lon"], areas["origin_lat"]),
-        crs=4326,
-    )
     matrix = router.matrix(points, inputs["centres"])
     ids = list(inputs["centres"].index)
     scenarios = [

@@ -12,7 +12,7 @@ data fetch``, or a library loader where that is where the fault surfaces). Each 
 - that no file outside the output folder changed (the input tree is hashed before and after),
   and that a failed run wrote no output folder.
 
-Downloads go to an HTTP server on 127.0.0.1 started here; nothing else is contacted.
+Downloads go to an HTTP server on 127.0.0.1 (``serve``, in conftest.py); nothing else is contacted.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import http.server
 import json
 import re
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +32,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 import centrereach
-from centrereach import _download, sources
+from _helpers import HTML_PAGE, FileServer, Serve, write_osm
+from centrereach import sources
 from centrereach.areas import load_areas, read_deprivation, read_population
 from centrereach.centres import load_centres
 from centrereach.cli import main
@@ -54,46 +53,29 @@ from centrereach.scenarios import scenario_from_spec
 SRC = Path(centrereach.__file__).resolve().parent  # the package the tests import
 LON0, LAT0, STEP = -1.44, 53.22, 0.004  # the street grid: 7 x 7 nodes, about 270 m x 445 m apart
 CODES = ["E01019401", "E01019402", "E01019403", "E01019404"]
-HTML_PAGE = (
-    b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
-    b"<body><h1>Not Found</h1><p>The requested URL was not found.</p></body></html>\n"
-)
 SMALL = "ons-lookup-lad23-utla23"  # a registered dataset with a local SHA-256 (14 kB)
 
 
 # --------------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user data folder or mirror; the cache in tmp_path; no proxy for 127.0.0.1."""
-    for name in (sources.DATA_DIR_ENV, sources.MIRROR_ENV):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv(sources.CACHE_ENV, str(tmp_path / "user-cache"))
-    monkeypatch.setattr(_download, "_RETRY_PAUSE_S", 0.0)
+pytestmark = pytest.mark.usefixtures("isolated_env")  # no user settings; the cache in tmp_path
 
 
-def _grid_osm(*, one_way: bool = False, footway: bool = False) -> str:
+def _grid(*, one_way: bool = False, footway: bool = False) -> tuple[dict[int, Any], list[Any]]:
+    """The street grid as ``write_osm`` takes it: 7 x 7 nodes, 14 residential streets."""
     n = 7
-    nodes = [
-        f'<node id="{i * n + j + 1}" lat="{LAT0 + i * STEP:.6f}" lon="{LON0 + j * STEP:.6f}"/>'
-        for i in range(n)
-        for j in range(n)
-    ]
-    ways = []
+    nodes = {i * n + j + 1: (LON0 + j * STEP, LAT0 + i * STEP) for i in range(n) for j in range(n)}
+    ways: list[Any] = []
     for i in range(n):
-        row = "".join(f'<nd ref="{i * n + j + 1}"/>' for j in range(n))
-        col = "".join(f'<nd ref="{j * n + i + 1}"/>' for j in range(n))
-        tag = '<tag k="oneway" v="yes"/>' if one_way and i == 0 else ""
-        ways.append(f'<way id="{100 + i}">{row}<tag k="highway" v="residential"/>{tag}</way>')
-        ways.append(f'<way id="{200 + i}">{col}<tag k="highway" v="residential"/></way>')
+        row = [i * n + j + 1 for j in range(n)]
+        col = [j * n + i + 1 for j in range(n)]
+        oneway = {"oneway": "yes"} if one_way and i == 0 else {}
+        ways.append((100 + i, row, {"highway": "residential"} | oneway))
+        ways.append((200 + i, col, {"highway": "residential"}))
     if footway:  # a diagonal path across one block
-        ways.append('<way id="300"><nd ref="1"/><nd ref="9"/><tag k="highway" v="footway"/></way>')
-    return '<osm version="0.6">\n' + "\n".join(nodes + ways) + "\n</osm>\n"
+        ways.append((300, [1, 9], {"highway": "footway"}))
+    return nodes, ways
 
 
 def _boxes() -> dict[str, Any]:
@@ -132,7 +114,7 @@ class Inputs:
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True)
-        (root / "roads.osm").write_text(_grid_osm())
+        write_osm(root / "roads.osm", *_grid())
         (root / "lsoas.geojson").write_text(json.dumps(_boxes()))
         (root / "imd.csv").write_text(IMD_CSV)
         (root / "population.csv").write_text(POPULATION_CSV)
@@ -223,6 +205,27 @@ def _truncated_gzip(text: str) -> bytes:
     return data[: len(data) // 2]
 
 
+def _first_half(text: str) -> str:
+    return text[: len(text) // 2]
+
+
+def _damaged_gzip(text: str) -> bytes:
+    data = bytearray(gzip.compress(text.encode()))
+    data[-8] ^= 0xFF  # break the CRC
+    return bytes(data)
+
+
+def _single_year(blank_age: int | None = None, value: str = "20") -> str:
+    head = "lsoa21_code,total_population," + ",".join(str(a) for a in range(91))
+    rows = []
+    for k, code in enumerate(CODES):
+        ages = ["20"] * 91
+        if blank_age is not None and k % 2:
+            ages[blank_age] = value
+        rows.append(f"{code},1820," + ",".join(ages))
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
 # ------------------------------------------------------- the tiny study works (the control)
 
 
@@ -233,18 +236,135 @@ def test_the_tiny_study_runs(inputs: Inputs) -> None:
     assert (inputs.root.parent / "out" / "summary.csv").is_file()
 
 
-# ---------------------------------------------------------------- item 2: truncated .gz input
+# -------------------------------------------- items 2 to 5: a bad input file, row and column
+
+# The test's id: (the file written, a new one or one of the tiny study's own; what it holds; the
+# change to the study file; what the message must say, "{file}" standing for the quoted path)
+IMD_GZ = {"data": {"deprivation": "imd.csv.gz"}}
+CENTRES_XLSX = {"centres": {"file": "centres.xlsx"}}
+BAD_FILES: dict[str, tuple[str, str | bytes, dict[str, Any], list[str]]] = {
+    # item 2: truncated or damaged .gz
+    "truncated_gzip_input_names_the_file-deprivation": (
+        "deprivation.csv.gz", _truncated_gzip(IMD_CSV),
+        {"data": {"deprivation": "deprivation.csv.gz"}}, ["{file}", "truncated gzip"]
+    ),
+    "truncated_gzip_input_names_the_file-population": (
+        "population.csv.gz", _truncated_gzip(POPULATION_CSV),
+        {"data": {"population": "population.csv.gz"}}, ["{file}", "truncated gzip"]
+    ),
+    "damaged_gzip_names_the_file": (
+        "imd.csv.gz", _damaged_gzip(IMD_CSV), IMD_GZ, ["{file}", "damaged gzip"]
+    ),
+    # item 3: a web page, or a file of another kind, saved as a data file
+    "html_page_saved_as_csv_gz": (
+        "imd.csv.gz", HTML_PAGE, IMD_GZ,
+        ["{file}", "is not a gzip file; it looks like a web page (HTML, titled '404 Not Found')",
+         "a failed download", "`centrereach data fetch ID`"]
+    ),
+    "html_page_saved_as_a_table_or_boundaries-population.csv": (
+        "population.csv", HTML_PAGE, {}, ["{file}", "looks like a web page (HTML"]
+    ),
+    "html_page_saved_as_a_table_or_boundaries-lsoas.geojson": (
+        "lsoas.geojson", HTML_PAGE, {}, ["{file}", "looks like a web page (HTML"]
+    ),
+    "html_page_saved_as_centres_xlsx": (
+        "centres.xlsx", HTML_PAGE, CENTRES_XLSX, ["{file}", "web page (HTML"]
+    ),
+    "plain_text_named_gz": (
+        "imd.csv.gz", IMD_CSV, IMD_GZ, ["{file}", "not a gzip file", "remove '.gz'"]
+    ),
+    "csv_text_named_xlsx": (
+        "centres.xlsx", CENTRES_CSV, CENTRES_XLSX,
+        ["{file}", "not an Excel workbook", "name it .csv"]
+    ),
+    "truncated_geojson_boundaries_name_the_file": (
+        "lsoas.geojson", _first_half(json.dumps(_boxes())), {},
+        ["{file}", "truncated (the GeoJSON does not end"]
+    ),
+    # item 4: decimal commas and number formats
+    "ambiguous_comma_number_names_file_row_and_column": (
+        "imd.csv",
+        'lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,"8,742"\n'
+        'E01019402,3,9000,"4,722"\nE01019403,4,12000,"34,310"\nE01019404,5,15000,"1,250"\n',
+        {}, ["{file}, row 2, column 'IMD_score'", "'8,742' could be 8742", "or 8.742"]
+    ),
+    "mixed_number_formats_name_both_rows": (
+        "imd.csv",
+        "lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,10.5\n"
+        'E01019402,3,9000,"9,25"\nE01019403,4,12000,11.5\nE01019404,5,15000,12.5\n',
+        {}, ["{file}, column 'IMD_score'", "row 3 has '9,25'", "row 2 has '10.5'"]
+    ),
+    "decimal_comma_in_a_decile_is_not_a_whole_number": (
+        "imd.csv",
+        'lsoa21_code,IMD_decile,IMD_rank\nE01019401,2,6000\nE01019402,"9,25",9000\n'
+        "E01019403,4,12000\nE01019404,5,15000\n",
+        {}, ["{file}, row 3, column 'IMD_decile'", "not a whole number (read as 9.25)"]
+    ),
+    # item 5: blank and negative counts
+    # before: children were empty for half the areas, and the summary counted half of them
+    "blank_single_year_age_names_file_row_and_column": (
+        "population.csv", _single_year(blank_age=3, value=""), {},
+        ["{file}, row 3, column '3'", "the value is empty", "write 0"]
+    ),
+    "blank_children_cell_names_file_row_and_column": (
+        "population.csv", POPULATION_CSV.replace(",320\n", ",\n"), {},
+        ["{file}, row 4, column 'children'", "empty"]
+    ),
+    # before: -3 was summed into the children and accepted
+    "negative_age_count_names_file_row_and_column": (
+        "population.csv", _single_year(blank_age=7, value="-3"), {},
+        ["{file}, row 3, column '7'", "-3 is negative"]
+    ),
+    "negative_children_names_file_row_and_column": (
+        "population.csv", POPULATION_CSV.replace(",310\n", ",-310\n"), {},
+        ["{file}, row 3, column 'children'", "negative"]
+    ),
+    # semicolons, title lines, malformed rows
+    "semicolon_separated_centres": (
+        "centres.csv", CENTRES_CSV.replace(",", ";"), {},
+        ["{file}", "seems to use ';' between columns", "save it as comma-separated"]
+    ),
+    "semicolon_separated_population_with_decimal_commas": (
+        "population.csv",
+        "lsoa21_code;population;children\n"
+        + "".join(f"{c};1500;30{k},5\n" for k, c in enumerate(CODES)),
+        {}, ["{file}", "';' between columns"]
+    ),
+    "csv_title_line_above_the_header": (
+        "population.csv", "Population of Chesterfield LSOAs, mid-2022\n" + POPULATION_CSV, {},
+        ["{file}", "are on row 2", "'lsoa21_code', 'population', 'children'",
+         "Delete the 1 row(s) above them"]
+    ),
+    # before: pandas took the ids as the index and the error named the wrong row and column
+    "row_with_too_many_values_names_the_row": (
+        "centres.csv", CENTRES_CSV.replace("North Centre", "North Centre, Staveley Road"), {},
+        ["{file}, row 2", "6 values", "double quotes"]
+    ),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("key", ["deprivation", "population"])
-def test_truncated_gzip_input_names_the_file(inputs: Inputs, key: str) -> None:
-    source = IMD_CSV if key == "deprivation" else POPULATION_CSV
-    inputs.path(f"{key}.csv.gz").write_bytes(_truncated_gzip(source))
-    inputs.write_study(data={key: f"{key}.csv.gz"})
+@pytest.mark.parametrize(
+    ("name", "content", "study", "expected"), BAD_FILES.values(), ids=BAD_FILES.keys()
+)
+def test_a_bad_input_file_is_named_with_its_row_and_column(
+    inputs: Inputs, name: str, content: str | bytes, study: dict[str, Any], expected: list[str]
+) -> None:
+    """A bad input file: exit 2, one message naming it (and the row and column), no output."""
+    path = inputs.path(name)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    if study:
+        inputs.write_study(**study)
     result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path(f'{key}.csv.gz')}'", "truncated gzip")
-    assert "Aborted!" not in text  # what click said of the EOFError before
+    file = f"'{path}'"
+    assert_user_error(result, text, *(part.replace("{file}", file) for part in expected))
+    assert "Aborted!" not in text  # what click said of a truncated .gz before
     assert_no_outputs(inputs)
+
+
+# ------------------------------------ items 2 and 3: truncated files that take more set-up
 
 
 def test_truncated_gzip_with_debug_raises_a_named_error(inputs: Inputs) -> None:
@@ -266,67 +386,6 @@ def test_truncated_gzip_postcode_file_names_the_file(inputs: Inputs) -> None:
     assert_user_error(result, text, f"'{inputs.path('postcodes.csv.gz')}'", "truncated gzip")
 
 
-def test_damaged_gzip_names_the_file(inputs: Inputs) -> None:
-    data = bytearray(gzip.compress(IMD_CSV.encode()))
-    data[-8] ^= 0xFF  # break the CRC
-    inputs.path("imd.csv.gz").write_bytes(bytes(data))
-    inputs.write_study(data={"deprivation": "imd.csv.gz"})
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path('imd.csv.gz')}'", "damaged gzip")
-
-
-# ---------------------------------------------------- item 3: a web page saved as a data file
-
-
-def test_html_page_saved_as_csv_gz(inputs: Inputs) -> None:
-    inputs.path("imd.csv.gz").write_bytes(HTML_PAGE)
-    inputs.write_study(data={"deprivation": "imd.csv.gz"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv.gz')}'",
-        "is not a gzip file; it looks like a web page (HTML, titled '404 Not Found')",
-        "a failed download",
-        "`centrereach data fetch ID`",
-    )
-    assert_no_outputs(inputs)
-
-
-@pytest.mark.parametrize(
-    ("name", "key"), [("population.csv", "population"), ("lsoas.geojson", "boundaries")]
-)
-def test_html_page_saved_as_a_table_or_boundaries(inputs: Inputs, name: str, key: str) -> None:
-    inputs.path(name).write_bytes(HTML_PAGE)
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path(name)}'", "looks like a web page (HTML")
-
-
-def test_html_page_saved_as_centres_xlsx(inputs: Inputs) -> None:
-    inputs.path("centres.xlsx").write_bytes(HTML_PAGE)
-    inputs.write_study(centres={"file": "centres.xlsx"})
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path('centres.xlsx')}'", "web page (HTML")
-
-
-def test_plain_text_named_gz(inputs: Inputs) -> None:
-    inputs.path("imd.csv.gz").write_text(IMD_CSV)
-    inputs.write_study(data={"deprivation": "imd.csv.gz"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('imd.csv.gz')}'", "not a gzip file", "remove '.gz'"
-    )
-
-
-def test_csv_text_named_xlsx(inputs: Inputs) -> None:
-    inputs.path("centres.xlsx").write_text(CENTRES_CSV)
-    inputs.write_study(centres={"file": "centres.xlsx"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('centres.xlsx')}'", "not an Excel workbook", "name it .csv"
-    )
-
-
 def test_truncated_workbook_names_the_file(inputs: Inputs) -> None:
     rows = [["LSOA code", "Population", "Children"]]
     _workbook(inputs.path("full.xlsx"), rows + [[c, 1500, 300] for c in CODES * 50])
@@ -337,15 +396,6 @@ def test_truncated_workbook_names_the_file(inputs: Inputs) -> None:
     result, text = run_cli(inputs)
     assert_user_error(
         result, text, f"'{inputs.path('population.xlsx')}'", "truncated (the end of the zip"
-    )
-
-
-def test_truncated_geojson_boundaries_name_the_file(inputs: Inputs) -> None:
-    whole = inputs.path("lsoas.geojson").read_text()
-    inputs.path("lsoas.geojson").write_text(whole[: len(whole) // 2])
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('lsoas.geojson')}'", "truncated (the GeoJSON does not end"
     )
 
 
@@ -363,50 +413,6 @@ def test_decimal_comma_scores_are_read_as_decimals(inputs: Inputs) -> None:
     assert table["imd_score"].tolist() == [9.25, 12.5, 8.742, 30.1]
     result, _ = run_cli(inputs)
     assert result.exit_code == 0, result.output
-
-
-def test_ambiguous_comma_number_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("imd.csv").write_text(
-        'lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,"8,742"\n'
-        'E01019402,3,9000,"4,722"\nE01019403,4,12000,"34,310"\nE01019404,5,15000,"1,250"\n'
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv')}', row 2, column 'IMD_score'",
-        "'8,742' could be 8742",
-        "or 8.742",
-    )
-
-
-def test_mixed_number_formats_name_both_rows(inputs: Inputs) -> None:
-    inputs.path("imd.csv").write_text(
-        "lsoa21_code,IMD_decile,IMD_rank,IMD_score\nE01019401,2,6000,10.5\n"
-        'E01019402,3,9000,"9,25"\nE01019403,4,12000,11.5\nE01019404,5,15000,12.5\n'
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv')}', column 'IMD_score'",
-        "row 3 has '9,25'",
-        "row 2 has '10.5'",
-    )
-
-
-def test_decimal_comma_in_a_decile_is_not_a_whole_number(inputs: Inputs) -> None:
-    inputs.path("imd.csv").write_text(
-        'lsoa21_code,IMD_decile,IMD_rank\nE01019401,2,6000\nE01019402,"9,25",9000\n'
-        "E01019403,4,12000\nE01019404,5,15000\n"
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('imd.csv')}', row 3, column 'IMD_decile'",
-        "not a whole number (read as 9.25)",
-    )
 
 
 def test_ranks_with_thousands_separators_still_read(inputs: Inputs) -> None:
@@ -435,63 +441,10 @@ def test_decimal_comma_coordinates_ambiguous_or_read(tmp_path: Path) -> None:
 # ------------------------------------------------------ item 5: blank ages and blank counts
 
 
-def _single_year(blank_age: int | None = None, value: str = "20") -> str:
-    head = "lsoa21_code,total_population," + ",".join(str(a) for a in range(91))
-    rows = []
-    for k, code in enumerate(CODES):
-        ages = ["20"] * 91
-        if blank_age is not None and k % 2:
-            ages[blank_age] = value
-        rows.append(f"{code},1820," + ",".join(ages))
-    return head + "\n" + "\n".join(rows) + "\n"
-
-
 def test_single_year_ages_control(inputs: Inputs) -> None:
     inputs.path("population.csv").write_text(_single_year())
     result, _ = run_cli(inputs)
     assert result.exit_code == 0, result.output
-
-
-def test_blank_single_year_age_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(_single_year(blank_age=3, value=""))
-    result, text = run_cli(inputs)
-    # before: children were empty for half the areas, and the summary counted half of them
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.csv')}', row 3, column '3'",
-        "the value is empty",
-        "write 0",
-    )
-    assert_no_outputs(inputs)
-
-
-def test_blank_children_cell_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(POPULATION_CSV.replace(",320\n", ",\n"))
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('population.csv')}', row 4, column 'children'", "empty"
-    )
-
-
-def test_negative_age_count_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(_single_year(blank_age=7, value="-3"))
-    result, text = run_cli(inputs)
-    # before: -3 was summed into the children and accepted
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.csv')}', row 3, column '7'",
-        "-3 is negative",
-    )
-
-
-def test_negative_children_names_file_row_and_column(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(POPULATION_CSV.replace(",310\n", ",-310\n"))
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result, text, f"'{inputs.path('population.csv')}', row 3, column 'children'", "negative"
-    )
 
 
 def test_a_few_areas_without_population_warn_by_name(tmp_path: Path) -> None:
@@ -646,43 +599,7 @@ def test_postcode_file_is_a_folder(inputs: Inputs) -> None:
     assert_user_error(result, text, "is a folder, not a postcode file")
 
 
-# ------------------------------------------------- semicolons, header rows, malformed rows
-
-
-def test_semicolon_separated_centres(inputs: Inputs) -> None:
-    inputs.path("centres.csv").write_text(CENTRES_CSV.replace(",", ";"))
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('centres.csv')}'",
-        "seems to use ';' between columns",
-        "save it as comma-separated",
-    )
-
-
-def test_semicolon_separated_population_with_decimal_commas(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(
-        "lsoa21_code;population;children\n"
-        + "".join(f"{c};1500;30{k},5\n" for k, c in enumerate(CODES))
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(result, text, f"'{inputs.path('population.csv')}'", "';' between columns")
-
-
-def test_csv_title_line_above_the_header(inputs: Inputs) -> None:
-    inputs.path("population.csv").write_text(
-        "Population of Chesterfield LSOAs, mid-2022\n" + POPULATION_CSV
-    )
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.csv')}'",
-        "are on row 2",
-        "'lsoa21_code', 'population', 'children'",
-        "Delete the 1 row(s) above them",
-    )
+# ------------------------------------------------------- header rows in workbooks
 
 
 def _workbook(path: Path, rows: list[list[object]], merges: tuple[str, ...] = ()) -> None:
@@ -699,51 +616,36 @@ def _workbook(path: Path, rows: list[list[object]], merges: tuple[str, ...] = ()
     book.save(path)
 
 
-def test_workbook_with_a_title_above_the_header(inputs: Inputs) -> None:
+@pytest.mark.parametrize(
+    ("header", "merges", "expected"),
+    [
+        pytest.param(
+            [["Mid-2022 population estimates"], [], ["LSOA code", "Population", "Children"]],
+            ("A1:C1",),
+            [
+                "{file}, sheet 'Mid-2022'",
+                "are on row 3",
+                "row 1 holds 'Mid-2022 population estimates'",
+            ],
+            id="title_above_the_header",
+        ),
+        pytest.param(
+            [["LSOA code", "Population", None], [None, "Total", "Children"]],
+            ("B1:C1",),
+            ["{file}", "span rows 1 and 2", "row 2 holds 'Total', 'Children'"],
+            id="merged_two_row_header",
+        ),
+    ],
+)
+def test_workbook_with_rows_above_its_table(
+    inputs: Inputs, header: list[list[object]], merges: tuple[str, ...], expected: list[str]
+) -> None:
     data = [[c, 1500, 300 + k] for k, c in enumerate(CODES)]
-    _workbook(
-        inputs.path("population.xlsx"),
-        [["Mid-2022 population estimates"], [], ["LSOA code", "Population", "Children"], *data],
-        merges=("A1:C1",),
-    )
+    _workbook(inputs.path("population.xlsx"), [*header, *data], merges=merges)
     inputs.write_study(data={"population": "population.xlsx"})
     result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.xlsx')}', sheet 'Mid-2022'",
-        "are on row 3",
-        "row 1 holds 'Mid-2022 population estimates'",
-    )
-
-
-def test_workbook_with_a_merged_two_row_header(inputs: Inputs) -> None:
-    data = [[c, 1500, 300 + k] for k, c in enumerate(CODES)]
-    _workbook(
-        inputs.path("population.xlsx"),
-        [["LSOA code", "Population", None], [None, "Total", "Children"], *data],
-        merges=("B1:C1",),
-    )
-    inputs.write_study(data={"population": "population.xlsx"})
-    result, text = run_cli(inputs)
-    assert_user_error(
-        result,
-        text,
-        f"'{inputs.path('population.xlsx')}'",
-        "span rows 1 and 2",
-        "row 2 holds 'Total', 'Children'",
-    )
-
-
-def test_row_with_too_many_values_names_the_row(inputs: Inputs) -> None:
-    inputs.path("centres.csv").write_text(
-        CENTRES_CSV.replace("North Centre", "North Centre, Staveley Road")
-    )
-    result, text = run_cli(inputs)
-    # before: pandas took the ids as the index and the error named the wrong row and column
-    assert_user_error(
-        result, text, f"'{inputs.path('centres.csv')}', row 2", "6 values", "double quotes"
-    )
+    file = f"'{inputs.path('population.xlsx')}'"
+    assert_user_error(result, text, *(part.replace("{file}", file) for part in expected))
 
 
 # ------------------------------------------------------ a plain osmnx GraphML (no metadata)
@@ -752,8 +654,7 @@ def test_row_with_too_many_values_names_the_row(inputs: Inputs) -> None:
 def _plain_graphml(inputs: Inputs, *, walk: bool) -> Path:
     import osmnx as ox
 
-    osm = inputs.path("plain.osm")
-    osm.write_text(_grid_osm(one_way=not walk, footway=walk))
+    osm = write_osm(inputs.path("plain.osm"), *_grid(one_way=not walk, footway=walk))
     graph = ox.graph_from_xml(osm, bidirectional=walk, simplify=False)
     path = inputs.path("walk.graphml" if walk else "drive.graphml")
     ox.save_graphml(graph, path)
@@ -821,58 +722,13 @@ def test_every_dataset_id_named_in_a_message_exists() -> None:
 # ----------------------------------------------------- item 14: caches and datasets on use
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    """``/ok/<path>``: the file at <path> under ``root``; ``/html/...``: a web page, HTTP 200."""
-
-    daemon_threads = True
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.root = root
-        self.requests: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self.server.requests.append(self.path)
-        route, _, rest = self.path.lstrip("/").partition("/")
-        file = self.server.root / rest
-        if route == "html":
-            body = HTML_PAGE
-        elif route == "ok" and file.is_file():
-            body = file.read_bytes()
-        else:
-            self.send_error(404, "Not Found")
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html" if route == "html" else "text/csv")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[_Server]:
-    """A mirror of ``tmp_path/mirror`` on 127.0.0.1."""
+def server(tmp_path: Path, serve: Serve) -> FileServer:
+    """A mirror of ``tmp_path/mirror`` on 127.0.0.1: ``/ok/<path>`` the file at <path> there,
+    ``/html/...`` a web page with HTTP 200, anything else HTTP 404."""
     root = tmp_path / "mirror"
     root.mkdir()
-    srv = _Server(root)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    return serve(FileServer(folders={"/ok/": root}, faults={"/html/": "html"}, page=HTML_PAGE))
 
 
 LOOKUP = (
@@ -880,10 +736,10 @@ LOOKUP = (
 )
 
 
-def _own_dataset(server: _Server) -> sources.Dataset:
+def _own_dataset(server: FileServer) -> sources.Dataset:
     """A dataset of one's own, with the SHA-256 of the file the mirror serves."""
     ds = dataclasses.replace(sources.dataset(SMALL), id="my-lookup", arcgis_service=None)
-    target = server.root / ds.local_name
+    target = server.folders["/ok/"] / ds.local_name
     target.parent.mkdir(parents=True)
     target.write_text(LOOKUP)
     return dataclasses.replace(ds, local_sha256=hashlib.sha256(LOOKUP.encode()).hexdigest())
@@ -894,7 +750,7 @@ def _fetch_cli(*args: str) -> tuple[Result, str]:
     return result, _flat(result.output)
 
 
-def test_truncated_cached_dataset_is_fetched_again(server: _Server, tmp_path: Path) -> None:
+def test_truncated_cached_dataset_is_fetched_again(server: FileServer, tmp_path: Path) -> None:
     ds = _own_dataset(server)
     cache = tmp_path / "cache"
     cached = cache / ds.local_name
@@ -907,7 +763,7 @@ def test_truncated_cached_dataset_is_fetched_again(server: _Server, tmp_path: Pa
 
 
 def test_truncated_cached_dataset_offline_says_it_was_removed(
-    server: _Server, tmp_path: Path
+    server: FileServer, tmp_path: Path
 ) -> None:
     ds = _own_dataset(server)
     cache = tmp_path / "cache"
@@ -922,7 +778,7 @@ def test_truncated_cached_dataset_offline_says_it_was_removed(
     assert not cached.exists()
 
 
-def test_truncated_dataset_in_the_cache_through_the_cli(server: _Server, tmp_path: Path) -> None:
+def test_truncated_dataset_in_the_cache_through_the_cli(server: FileServer, tmp_path: Path) -> None:
     ds = sources.dataset(SMALL)
     cache = tmp_path / "cache"
     cached = cache / ds.local_name
@@ -950,7 +806,7 @@ def test_bad_file_in_a_data_folder_is_refused_and_kept(tmp_path: Path) -> None:
     assert bad.read_bytes() == before  # the user's file is never removed or changed
 
 
-def test_html_answer_from_a_mirror_is_not_saved(server: _Server, tmp_path: Path) -> None:
+def test_html_answer_from_a_mirror_is_not_saved(server: FileServer, tmp_path: Path) -> None:
     ds = sources.dataset("iod2025-file7")  # no checksum registered
     assert ds.sha256 is None and ds.local_sha256 is None
     cache = tmp_path / "cache"
@@ -961,7 +817,9 @@ def test_html_answer_from_a_mirror_is_not_saved(server: _Server, tmp_path: Path)
     assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
 
 
-def test_html_in_the_cache_never_stands_in_for_a_dataset(server: _Server, tmp_path: Path) -> None:
+def test_html_in_the_cache_never_stands_in_for_a_dataset(
+    server: FileServer, tmp_path: Path
+) -> None:
     table, file7 = sources.dataset("iod2025-lsoa21-table"), sources.dataset("iod2025-file7")
     cache = tmp_path / "cache"
     page = cache / file7.local_name

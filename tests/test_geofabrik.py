@@ -10,20 +10,18 @@ A thread running ``http.server`` on 127.0.0.1 plays Geofabrik's download server:
                                                    ``../shared/data/osm``
 ``.../<id>-latest.osm.pbf.md5``                    its MD5, computed here
 
-Faults are switched on per path (``server.faults[path] = kind``): ``404``, ``500``, ``html`` (a
-web page instead of the file), ``short`` (half the file, with an honest ``Content-Length``),
-``gone`` (the full ``Content-Length`` announced, half sent, then the connection closed) and
-``wrong-md5``. Every request is counted, so the tests can say what was (not) downloaded.
+Faults are switched on per path (``server.faults[path] = kind``, the kinds of ``FAULTS`` in
+``tests/_helpers.py``): ``404``, ``500``, ``html`` (a web page instead of the file), ``short``
+(half the file, with an honest ``Content-Length``), ``gone`` (the full ``Content-Length``
+announced, half sent, then the connection closed) and ``wrong-md5``. Every request is counted,
+so the tests can say what was (not) downloaded.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
-import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import box, mapping
 
+from _helpers import FileServer, Serve
 from centrereach import _settings, geofabrik, network
 from centrereach.errors import DownloadError, NetworkUnavailableError
 
@@ -40,6 +39,8 @@ PBFS = {
 }
 FOLDER = "/europe/united-kingdom/england/"
 ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.usefixtures("isolated_env")  # no user settings; the cache in tmp_path
 
 
 def _header_box(path: Path) -> tuple[float, float, float, float]:
@@ -54,12 +55,14 @@ def _header_box(path: Path) -> tuple[float, float, float, float]:
     return (b.bottom_left.lon, b.bottom_left.lat, b.top_right.lon, b.top_right.lat)
 
 
-class _Geofabrik(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+class _Geofabrik(FileServer):
+    """Geofabrik's download server: the index and the two real extracts with their MD5s."""
 
     def __init__(self, osm: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.files: dict[str, bytes] = {}
+        super().__init__(
+            headers={"Last-Modified": "Mon, 21 May 2018 01:59:49 GMT"},
+            page=b"<!DOCTYPE html><html><body>Please log in to continue</body></html>",
+        )
         self.boxes = {name: _header_box(osm / file) for name, file in PBFS.items()}
         self.md5 = {}
         for name, file in PBFS.items():
@@ -70,13 +73,6 @@ class _Geofabrik(http.server.ThreadingHTTPServer):
                 f"{self.md5[name]}  {name}-latest.osm.pbf\n".encode()
             )
         self.files["/index-v1.json"] = json.dumps(self.index()).encode()
-        self.faults: dict[str, str] = {}
-        self.requests: Counter[tuple[str, str]] = Counter()
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def index(self) -> dict[str, Any]:
         """index-v1.json as Geofabrik lays it out, with this server's URLs."""
@@ -99,81 +95,10 @@ class _Geofabrik(http.server.ThreadingHTTPServer):
         ]
         return {"type": "FeatureCollection", "features": features}
 
-    def count(self, suffix: str, method: str = "GET") -> int:
-        return sum(n for (m, p), n in self.requests.items() if m == method and p.endswith(suffix))
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Geofabrik
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def _answer(self, *, head: bool) -> None:
-        with self.server.lock:
-            self.server.requests[("HEAD" if head else "GET", self.path)] += 1
-        fault = self.server.faults.get(self.path)
-        body = self.server.files.get(self.path)
-        if body is None or fault == "404":
-            self.send_error(404, "Not Found")
-            return
-        if fault == "500":
-            self.send_error(500, "Internal Server Error")
-            return
-        if fault == "html":
-            body = b"<!DOCTYPE html><html><body>Please log in to continue</body></html>"
-        elif fault == "short":
-            body = body[: len(body) // 2]
-        elif fault == "wrong-md5":
-            body = b"0123456789abcdef0123456789abcdef  " + self.path.rsplit("/", 1)[-1].encode()
-        self.send_response(200)
-        self.send_header(
-            "Content-Type", "text/html" if fault == "html" else "application/octet-stream"
-        )
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Last-Modified", "Mon, 21 May 2018 01:59:49 GMT")
-        self.end_headers()
-        if head:
-            return
-        try:
-            if fault == "gone":
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-            else:
-                self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def do_GET(self) -> None:
-        self._answer(head=False)
-
-    def do_HEAD(self) -> None:
-        self._answer(head=True)
-
 
 @pytest.fixture
-def server(shared_data: Path) -> Iterator[_Geofabrik]:
-    srv = _Geofabrik(shared_data / "osm")
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A temporary cache root; no proxy for loopback."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv(_settings.CACHE_DIR_ENV, str(tmp_path / "cache"))
-    monkeypatch.delenv(_settings.GEOFABRIK_URL_ENV, raising=False)
-    return tmp_path / "cache"
+def server(shared_data: Path, serve: Serve) -> _Geofabrik:
+    return serve(_Geofabrik(shared_data / "osm"))
 
 
 def _files(folder: Path) -> list[str]:
@@ -340,7 +265,7 @@ def test_a_changed_extract_is_downloaded_again_on_refresh(server: _Geofabrik, tm
     got = _fetch(server, folder, IN_CHESTERFIELD, refresh=True)
     assert server.count("chesterfield-latest.osm.pbf") == 2
     assert got.extracts[0].md5 == server.md5["chesterfield"]
-    assert server.requests[("GET", path)] == 2
+    assert server.count(path) == 2
 
 
 @pytest.mark.slow
@@ -473,8 +398,7 @@ def test_offline_with_the_index_names_each_extract_and_its_md5(
     folder = tmp_path / "gf"
     folder.mkdir()
     (folder / "index-v1.json").write_bytes(server.files["/index-v1.json"])
-    server.shutdown()
-    server.server_close()
+    server.stop()
     with pytest.raises(NetworkUnavailableError) as caught:
         _fetch(server, folder, IN_BOTH)
     text = str(caught.value)
@@ -497,15 +421,14 @@ def test_offline_with_files_put_in_the_cache_by_hand(
     for suffix in (".osm.pbf", ".osm.pbf.md5"):
         name = f"chesterfield-latest{suffix}"
         (folder / name).write_bytes(server.files[FOLDER + name])
-    server.shutdown()
-    server.server_close()
+    server.stop()
     got = _fetch(server, folder, IN_CHESTERFIELD, max_age_days=0)  # stale, and no server
     assert got.extracts[0].md5 == server.md5["chesterfield"]
     assert any("using the cached copy" in r.getMessage() for r in caplog.records)
 
 
 def test_cli_run_offline_says_what_to_download_and_exits_2(
-    shared_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, isolated_env: Path
 ) -> None:
     from centrereach.cli import main
 
@@ -515,7 +438,7 @@ def test_cli_run_offline_says_what_to_download_and_exits_2(
     assert result.exit_code == 2, result.output
     text = " ".join(result.output.split())
     assert "error: cannot download the road network: no internet connection" in text
-    assert "index-v1.json" in text and str(tmp_path / "cache" / "networks" / "geofabrik") in text
+    assert "index-v1.json" in text and str(isolated_env / "networks" / "geofabrik") in text
     assert "Traceback" not in result.output
 
 

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
+from _helpers import write_osm
 from centrereach import run as run_module
 from centrereach.errors import (
     CoverageWarning,
@@ -59,21 +60,6 @@ def assert_same_network(got: NetworkArrays, expected: NetworkArrays) -> None:
     assert (got.n_nodes, got.n_edges) == (expected.n_nodes, expected.n_edges)
     assert (got.mode, got.source) == (expected.mode, expected.source)
     assert got.speed_model == expected.speed_model
-
-
-def write_osm(path: Path, nodes: dict[int, tuple[float, float]], ways: list[Any]) -> Path:
-    """A tiny OSM XML file: nodes {id: (lon, lat)}, ways [(id, [node ids], {tags})]."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
-    for node_id, (lon, lat) in nodes.items():
-        lines.append(f'  <node id="{node_id}" lat="{lat:.7f}" lon="{lon:.7f}"/>')
-    for way_id, refs, tags in ways:
-        lines.append(f'  <way id="{way_id}">')
-        lines.extend(f'    <nd ref="{ref}"/>' for ref in refs)
-        lines.extend(f'    <tag k="{k}" v="{v}"/>' for k, v in tags.items())
-        lines.append("  </way>")
-    lines.append("</osm>")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import osmnx as ox
 import pytest
 from shapely.geometry import Point, box
 
+from _helpers import write_osm
 from centrereach import network
 from centrereach.errors import (
     CentrereachError,
@@ -40,6 +41,7 @@ PLACES = {
 MPH = 1.609344
 Graphs = dict[tuple[str, str], nx.MultiDiGraph]
 PbfPath = Callable[[str], Path]
+ALL = [(place, mode) for place in PLACES for mode in ("drive", "walk")]
 
 # Known one-way streets in the Chesterfield extract (OSM ids checked against the raw tags).
 VICTORIA_STREET_WEST = (2494994427, 4300423162)  # way 40580033, oneway=yes, in node order
@@ -60,13 +62,9 @@ def pbf(shared_data: Path) -> PbfPath:
 
 
 @pytest.fixture(scope="session")
-def graphs(pbf: PbfPath) -> Graphs:
-    """The four real networks, built once."""
-    return {
-        (place, mode): load_network(pbf(place), mode=mode, progress=False)
-        for place in PLACES
-        for mode in ("drive", "walk")
-    }
+def graphs(real_network: Callable[[str, str], nx.MultiDiGraph]) -> Graphs:
+    """The four real networks (``load_network(pbf(place), mode=mode)``), built once a session."""
+    return {(place, mode): real_network(place, mode) for place, mode in ALL}
 
 
 @pytest.fixture(scope="session")
@@ -79,24 +77,6 @@ def town_centre(graphs: Graphs) -> nx.MultiDiGraph:
     sub = G.subgraph(inside)
     largest = max(nx.weakly_connected_components(sub), key=len)
     return G.subgraph(largest).copy()
-
-
-ALL = [(place, mode) for place in PLACES for mode in ("drive", "walk")]
-
-
-def write_osm(path: Path, nodes: dict[int, tuple[float, float]], ways: list[tuple]) -> Path:
-    """Write a tiny OSM XML file: nodes {id: (lon, lat)}, ways [(id, [node ids], {tags})]."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
-    for node_id, (lon, lat) in nodes.items():
-        lines.append(f'  <node id="{node_id}" lat="{lat}" lon="{lon}"/>')
-    for way_id, refs, tags in ways:
-        lines.append(f'  <way id="{way_id}">')
-        lines.extend(f'    <nd ref="{ref}"/>' for ref in refs)
-        lines.extend(f'    <tag k="{k}" v="{v}"/>' for k, v in tags.items())
-        lines.append("  </way>")
-    lines.append("</osm>")
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 # A 3 x 3 grid of nodes about 100 m apart near Chesterfield.

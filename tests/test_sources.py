@@ -18,22 +18,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import http.server
 import importlib.resources
 import json
 import re
-import threading
 import time
 import tomllib
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from centrereach import _download, sources
+from _helpers import FileServer, Handler, LocalServer, Serve
+from centrereach import sources
 from centrereach._cli_data import data
 from centrereach.errors import DataFormatError, DataNotFoundError, DownloadError
 
@@ -41,90 +39,22 @@ SMALL = "ons-lookup-lad23-utla23"  # 14 kB
 SLOW_PAUSE_S = 1.0
 CLIENT_TIMEOUT_S = 0.2
 
+pytestmark = pytest.mark.usefixtures("isolated_env")  # no user settings; the cache in tmp_path
+
 
 # --------------------------------------------------------------------------------- fixtures
 
 
-class _MirrorServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _MirrorHandler)
-        self.root = root
-        self.requests: list[str] = []
-        self.seen_flaky: set[str] = set()
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _MirrorHandler(http.server.BaseHTTPRequestHandler):
-    server: _MirrorServer
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output quiet
-        pass
-
-    def do_GET(self) -> None:
-        with self.server.lock:
-            self.server.requests.append(self.path)
-        route, _, rest = self.path.lstrip("/").partition("/")
-        file = self.server.root / rest
-        if route not in {"ok", "slow", "truncated", "flaky"} or not rest or not file.is_file():
-            self.send_error(404, "Not Found")
-            return
-        body = file.read_bytes()
-        if route == "slow":
-            time.sleep(SLOW_PAUSE_S)
-        if route == "flaky":
-            with self.server.lock:
-                first = rest not in self.server.seen_flaky
-                self.server.seen_flaky.add(rest)
-            if first:
-                self.send_error(503, "Service Unavailable")
-                return
-        self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            if route == "truncated":
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-            else:
-                self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-            pass
-
-
 @pytest.fixture
-def server(shared_data: Path) -> Iterator[_MirrorServer]:
-    """A mirror of ``../shared/data`` on 127.0.0.1, counting requests."""
-    srv = _MirrorServer(shared_data)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No user data dir, mirror or proxy; the default cache is a temporary folder."""
-    for name in (sources.DATA_DIR_ENV, sources.MIRROR_ENV):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    default_cache = tmp_path / "default-cache"
-    monkeypatch.setenv(sources.CACHE_ENV, str(default_cache))
-    monkeypatch.setattr(_download, "_RETRY_PAUSE_S", 0.0)  # the pager's pause; pooch's is fixed
-    return default_cache
+def server(shared_data: Path, serve: Serve) -> FileServer:
+    """A mirror of ``../shared/data`` on 127.0.0.1 with the routes above, counting requests."""
+    return serve(
+        FileServer(
+            folders={f"/{route}/": shared_data for route in ("ok", "slow", "truncated", "flaky")},
+            faults={"/slow/": "slow", "/truncated/": "gone", "/flaky/": "503-once"},
+            pause_s=SLOW_PAUSE_S,
+        )
+    )
 
 
 @pytest.fixture
@@ -519,7 +449,7 @@ def test_cache_dir_env_override_and_default(
 
 
 def test_locate_finds_files_in_data_dir_without_http(
-    shared_data: Path, server: _MirrorServer, cache: Path
+    shared_data: Path, server: FileServer, cache: Path
 ) -> None:
     path = sources.locate(SMALL, data_dir=shared_data, cache=cache)
     assert path == shared_data / "ons" / "lookup_lad23_utla23.csv"
@@ -553,7 +483,7 @@ def test_locate_accepts_the_official_file_name(tmp_path: Path, cache: Path) -> N
 
 
 def test_fetch_from_mirror_gives_identical_verified_bytes_then_uses_the_cache(
-    shared_data: Path, server: _MirrorServer, cache: Path, _isolated_env: Path
+    shared_data: Path, server: FileServer, cache: Path, isolated_env: Path
 ) -> None:
     ds = sources.dataset(SMALL)
     assert ds.local_sha256 is not None  # so the download is verified
@@ -567,11 +497,11 @@ def test_fetch_from_mirror_gives_identical_verified_bytes_then_uses_the_cache(
     again = sources.fetch(SMALL, cache=cache, base_url=server.url + "/ok", progress=False)
     assert again == path
     assert len(server.requests) == 1  # the second call made no request
-    assert _files(_isolated_env) == []  # the user's (default) cache was not touched
+    assert _files(isolated_env) == []  # the user's (default) cache was not touched
 
 
 def test_fetch_uses_the_mirror_env_var_and_a_progress_bar(
-    monkeypatch: pytest.MonkeyPatch, server: _MirrorServer, cache: Path
+    monkeypatch: pytest.MonkeyPatch, server: FileServer, cache: Path
 ) -> None:
     monkeypatch.setenv(sources.MIRROR_ENV, server.url + "/ok")
     path = sources.fetch("iod2025-file6", cache=cache, progress=True)
@@ -580,7 +510,7 @@ def test_fetch_uses_the_mirror_env_var_and_a_progress_bar(
 
 
 def test_fetch_accepts_a_dataset_record_of_ones_own(
-    server: _MirrorServer, cache: Path, shared_data: Path
+    server: FileServer, cache: Path, shared_data: Path
 ) -> None:
     own = dataclasses.replace(
         sources.dataset(SMALL), id="my-copy", local_name="ons/lookup_lad23_utla23.csv"
@@ -599,7 +529,7 @@ def _assert_clean_failure(
     return message
 
 
-def test_fetch_404_is_a_clear_download_error(server: _MirrorServer, cache: Path) -> None:
+def test_fetch_404_is_a_clear_download_error(server: FileServer, cache: Path) -> None:
     base = server.url + "/missing"
     with pytest.raises(DownloadError) as info:
         sources.fetch(SMALL, cache=cache, base_url=base, progress=False, retries=2)
@@ -611,7 +541,7 @@ def test_fetch_404_is_a_clear_download_error(server: _MirrorServer, cache: Path)
     assert ds.page in message  # where to get it by hand
 
 
-def test_fetch_timeout_is_a_clear_download_error(server: _MirrorServer, cache: Path) -> None:
+def test_fetch_timeout_is_a_clear_download_error(server: FileServer, cache: Path) -> None:
     base = server.url + "/slow"
     started = time.monotonic()
     with pytest.raises(DownloadError) as info:
@@ -623,7 +553,7 @@ def test_fetch_timeout_is_a_clear_download_error(server: _MirrorServer, cache: P
     assert "timeout" in message.lower()
 
 
-def test_fetch_truncated_body_is_a_clear_download_error(server: _MirrorServer, cache: Path) -> None:
+def test_fetch_truncated_body_is_a_clear_download_error(server: FileServer, cache: Path) -> None:
     base = server.url + "/truncated"
     with pytest.raises(DownloadError) as info:
         sources.fetch(SMALL, cache=cache, base_url=base, progress=False, retries=1)
@@ -634,7 +564,7 @@ def test_fetch_truncated_body_is_a_clear_download_error(server: _MirrorServer, c
 
 
 def test_fetch_truncated_body_without_checksum_is_still_refused(
-    server: _MirrorServer, cache: Path
+    server: FileServer, cache: Path
 ) -> None:
     unverified = dataclasses.replace(sources.dataset(SMALL), local_sha256=None)
     with pytest.raises(DownloadError, match="truncated"):
@@ -644,7 +574,7 @@ def test_fetch_truncated_body_without_checksum_is_still_refused(
     assert _files(cache) == []
 
 
-def test_fetch_wrong_checksum_is_a_clear_download_error(server: _MirrorServer, cache: Path) -> None:
+def test_fetch_wrong_checksum_is_a_clear_download_error(server: FileServer, cache: Path) -> None:
     wrong = dataclasses.replace(sources.dataset(SMALL), local_sha256="0" * 64)
     base = server.url + "/ok"
     with pytest.raises(DownloadError) as info:
@@ -654,15 +584,13 @@ def test_fetch_wrong_checksum_is_a_clear_download_error(server: _MirrorServer, c
     assert len(server.requests) == 1  # a checksum mismatch is not retried
 
 
-def test_fetch_retries_a_server_error(server: _MirrorServer, cache: Path) -> None:
+def test_fetch_retries_a_server_error(server: FileServer, cache: Path) -> None:
     path = sources.fetch(SMALL, cache=cache, base_url=server.url + "/flaky", progress=False)
     assert path.is_file()
     assert server.requests == ["/flaky/ons/lookup_lad23_utla23.csv"] * 2
 
 
-def test_fetch_without_retries_tries_a_server_error_once(
-    server: _MirrorServer, cache: Path
-) -> None:
+def test_fetch_without_retries_tries_a_server_error_once(server: FileServer, cache: Path) -> None:
     with pytest.raises(DownloadError) as info:
         sources.fetch(SMALL, cache=cache, base_url=server.url + "/flaky", progress=False, retries=0)
     message = str(info.value)
@@ -672,7 +600,7 @@ def test_fetch_without_retries_tries_a_server_error_once(
 
 
 def test_fetch_options_bundle_and_keyword_overrides(
-    shared_data: Path, server: _MirrorServer, cache: Path
+    shared_data: Path, server: FileServer, cache: Path
 ) -> None:
     options = sources.FetchOptions(cache=cache, base_url=server.url + "/missing", retries=0)
     with pytest.raises(DownloadError, match="404"):
@@ -712,7 +640,7 @@ def test_fetch_without_url_or_mirror_says_where_to_get_it(cache: Path, tmp_path:
 
 
 def test_missing_data_dir_is_an_error_not_a_download(
-    monkeypatch: pytest.MonkeyPatch, server: _MirrorServer, tmp_path: Path, cache: Path
+    monkeypatch: pytest.MonkeyPatch, server: FileServer, tmp_path: Path, cache: Path
 ) -> None:
     with pytest.raises(DataNotFoundError, match="--data-dir"):
         sources.fetch(SMALL, data_dir=tmp_path / "typo", cache=cache, base_url=server.url + "/ok")
@@ -772,19 +700,18 @@ def _layers() -> dict[str, list[dict[str, Any]]]:
     return {"lsoa": lsoa[::-1], "pwc": pwc[::-1], "lookup": lookup[::-1]}
 
 
-class _FeatureServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
+class _FeatureServer(LocalServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _FeatureServerHandler)
+        super().__init__(_FeatureServerHandler)
         self.layers = _layers()
-        self.requests: list[tuple[str, dict[str, str]]] = []
         self.failed_once: set[str] = set()
-        self.lock = threading.Lock()
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+    def requests(self) -> list[tuple[str, dict[str, str]]]:
+        """Every request, in order: its path and its query."""
+        with self.lock:
+            split = [urllib.parse.urlsplit(path) for _, path in self.log]
+        return [(s.path, dict(urllib.parse.parse_qsl(s.query))) for s in split]
 
     def service(self, scenario: str, layer: str) -> str:
         return f"{self.url}/{scenario}/{layer}/FeatureServer/0"
@@ -794,7 +721,7 @@ class _FeatureServer(http.server.ThreadingHTTPServer):
         return [q["resultOffset"] for _, q in self.requests if "resultOffset" in q]
 
 
-class _FeatureServerHandler(http.server.BaseHTTPRequestHandler):
+class _FeatureServerHandler(Handler):
     """``/<scenario>/<layer>/FeatureServer/0/query``: an ArcGIS query with paging.
 
     Scenarios, all failing (if at all) at the page with resultOffset 2:
@@ -805,24 +732,12 @@ class _FeatureServerHandler(http.server.BaseHTTPRequestHandler):
 
     server: _FeatureServer
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def _send(self, body: bytes, status: int = 200, kind: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
     def _json(self, payload: object) -> None:
-        self._send(json.dumps(payload).encode())
+        self.reply(json.dumps(payload).encode(), content_type="application/json")
 
     def do_GET(self) -> None:
         split = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(split.query))
-        with self.server.lock:
-            self.server.requests.append((split.path, query))
         parts = split.path.strip("/").split("/")
         scenarios = {"ok", "flaky", "busy", "error", "badjson", "miscount"}
         if len(parts) != 5 or parts[0] not in scenarios or parts[1] not in self.server.layers:
@@ -857,7 +772,9 @@ class _FeatureServerHandler(http.server.BaseHTTPRequestHandler):
                 )
                 return
             if scenario == "badjson":
-                self._send(b"<html><body>Service unavailable</body></html>", kind="text/html")
+                self.reply(
+                    b"<html><body>Service unavailable</body></html>", content_type="text/html"
+                )
                 return
         fields = query["outFields"].split(",")
         known = set(records[0]["attributes"])
@@ -896,16 +813,9 @@ class _FeatureServerHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def arcgis() -> Iterator[_FeatureServer]:
+def arcgis(serve: Serve) -> _FeatureServer:
     """Fake ONS FeatureServer layers on 127.0.0.1, recording every request."""
-    srv = _FeatureServer()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    return serve(_FeatureServer())
 
 
 def _served(ds_id: str, service: str, **changes: Any) -> sources.Dataset:
@@ -1046,7 +956,7 @@ def test_fetch_prefers_a_mirror_to_the_feature_service(arcgis: _FeatureServer, c
 
 @pytest.mark.parametrize("vintage", [2021, 2011])
 def test_fetch_for_study_from_the_shared_data(
-    shared_data: Path, server: _MirrorServer, cache: Path, vintage: int
+    shared_data: Path, server: FileServer, cache: Path, vintage: int
 ) -> None:
     paths = sources.fetch_for_study(
         "E10000007", vintage=vintage, data_dir=shared_data, cache=cache, progress=False
@@ -1058,7 +968,7 @@ def test_fetch_for_study_from_the_shared_data(
 
 
 def test_fetch_for_study_reports_every_failure(
-    server: _MirrorServer, tmp_path: Path, cache: Path
+    server: FileServer, tmp_path: Path, cache: Path
 ) -> None:
     with pytest.raises(DownloadError) as info:
         sources.fetch_for_study(
@@ -1100,7 +1010,7 @@ def test_cli_data_list(shared_data: Path) -> None:
 
 
 def test_cli_data_fetch_from_mirror_then_data_dir(
-    shared_data: Path, server: _MirrorServer, cache: Path
+    shared_data: Path, server: FileServer, cache: Path
 ) -> None:
     runner = CliRunner()
     args = ["fetch", SMALL, "--cache", str(cache), "--mirror", server.url + "/ok", "--no-progress"]
@@ -1117,7 +1027,7 @@ def test_cli_data_fetch_from_mirror_then_data_dir(
     assert len(server.requests) == 1  # nothing downloaded
 
 
-def test_cli_data_fetch_errors_exit_2_without_traceback(server: _MirrorServer, cache: Path) -> None:
+def test_cli_data_fetch_errors_exit_2_without_traceback(server: FileServer, cache: Path) -> None:
     runner = CliRunner()
     args = ["fetch", SMALL, "--cache", str(cache), "--mirror", server.url + "/missing"]
     result = runner.invoke(data, [*args, "--no-progress", "--retries", "0"])

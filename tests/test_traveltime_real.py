@@ -8,6 +8,7 @@ Every matrix entry is checked against networkx's own Dijkstra
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,12 +22,11 @@ from centrereach.traveltime import Router, nearest_centre, snap, travel_time_mat
 
 pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 
-network = pytest.importorskip("centrereach.network", reason="centrereach.network not available")
-
 CHESTERFIELD_BBOX = (-1.538, 53.195, -1.379, 53.275)  # lon min, lat min, lon max, lat max
 CHESTERFIELD_LAD = "E07000034"
 RUTLAND_LAD = "E06000017"
 CHESTERFIELD_CENTRES = ["holme-hall", "old-whittington", "brimington", "birdholme"]
+RealNetwork = Callable[[str, str], nx.MultiDiGraph]  # the real_network fixture (conftest.py)
 
 
 def _points(df: pd.DataFrame, id_col: str) -> gpd.GeoDataFrame:
@@ -65,35 +65,6 @@ def chesterfield_centres(project_root: Path) -> gpd.GeoDataFrame:
     centres = pd.read_csv(project_root / "data" / "derbyshire_childrens_centres_2024.csv")
     picked = centres.set_index("centre_id").loc[CHESTERFIELD_CENTRES].reset_index()
     return _points(picked, "centre_id")
-
-
-def _load(shared_data: Path, name: str, mode: str) -> nx.MultiDiGraph:
-    return network.load_network(shared_data / "osm" / name, mode=mode, progress=False)
-
-
-@pytest.fixture(scope="session")
-def chesterfield_drive(shared_data: Path) -> nx.MultiDiGraph:
-    return _load(shared_data, "chesterfield-2018-05-21.osm.pbf", "drive")
-
-
-@pytest.fixture(scope="session")
-def chesterfield_walk(shared_data: Path) -> nx.MultiDiGraph:
-    return _load(shared_data, "chesterfield-2018-05-21.osm.pbf", "walk")
-
-
-@pytest.fixture(scope="session")
-def chesterfield_cycle(shared_data: Path) -> nx.MultiDiGraph:
-    return _load(shared_data, "chesterfield-2018-05-21.osm.pbf", "cycle")
-
-
-@pytest.fixture(scope="session")
-def rutland_drive(shared_data: Path) -> nx.MultiDiGraph:
-    return _load(shared_data, "rutland-2018-02-27.osm.pbf", "drive")
-
-
-@pytest.fixture(scope="session")
-def rutland_walk(shared_data: Path) -> nx.MultiDiGraph:
-    return _load(shared_data, "rutland-2018-02-27.osm.pbf", "walk")
 
 
 def _check_every_entry(
@@ -141,12 +112,12 @@ def test_chesterfield_origins_are_the_55(chesterfield_origins: gpd.GeoDataFrame)
 
 @pytest.mark.parametrize("mode", ["drive", "walk", "cycle"])
 def test_chesterfield_matrix_exact(
-    request: pytest.FixtureRequest,
+    real_network: RealNetwork,
     mode: str,
     chesterfield_origins: gpd.GeoDataFrame,
     chesterfield_centres: gpd.GeoDataFrame,
 ) -> None:
-    G = request.getfixturevalue(f"chesterfield_{mode}")
+    G = real_network("chesterfield", mode)
     m = _check_every_entry(G, chesterfield_origins, chesterfield_centres)
     assert list(m.columns) == CHESTERFIELD_CENTRES and m.columns.name == "centre_id"
     assert m.attrs["mode"] == mode and m.attrs["units"] == "min"
@@ -166,8 +137,9 @@ def test_chesterfield_matrix_exact(
 
 
 def test_chesterfield_all_origins_as_destinations(
-    chesterfield_drive: nx.MultiDiGraph, chesterfield_origins: gpd.GeoDataFrame
+    real_network: RealNetwork, chesterfield_origins: gpd.GeoDataFrame
 ) -> None:
+    chesterfield_drive = real_network("chesterfield", "drive")
     m = _check_every_entry(chesterfield_drive, chesterfield_origins, chesterfield_origins)
     # From an area to itself: out along the access leg and back, no network time.
     access = snap(chesterfield_drive, chesterfield_origins)["access_min"]
@@ -176,10 +148,10 @@ def test_chesterfield_all_origins_as_destinations(
 
 @pytest.mark.parametrize("mode", ["drive", "walk"])
 def test_rutland_matrix_exact(
-    request: pytest.FixtureRequest, mode: str, rutland_origins: gpd.GeoDataFrame
+    real_network: RealNetwork, mode: str, rutland_origins: gpd.GeoDataFrame
 ) -> None:
     assert len(rutland_origins) == 26
-    G = request.getfixturevalue(f"rutland_{mode}")
+    G = real_network("rutland", mode)
     destinations = rutland_origins.iloc[[0, 5, 10, 15, 20]]
     m = _check_every_entry(G, rutland_origins, destinations)
     walk_or_drive = {"drive": 60, "walk": 600}[mode]  # Rutland is ~25 km across
@@ -188,13 +160,13 @@ def test_rutland_matrix_exact(
 
 @pytest.mark.parametrize("mode", ["drive", "walk"])
 def test_one_router_answers_as_fresh_calls(
-    request: pytest.FixtureRequest,
+    real_network: RealNetwork,
     mode: str,
     chesterfield_origins: gpd.GeoDataFrame,
     chesterfield_centres: gpd.GeoDataFrame,
 ) -> None:
     """One Router, queried several ways, gives the module functions' answers to the bit."""
-    G = request.getfixturevalue(f"chesterfield_{mode}")
+    G = real_network("chesterfield", mode)
     router = Router(G)
     assert (router.n_nodes, router.n_edges) == (G.number_of_nodes(), G.number_of_edges())
     assert router.mode == mode and router.source == G.graph["source"]
