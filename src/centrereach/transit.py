@@ -444,26 +444,28 @@ def build_timetable(feeds: Sequence[Feed], date: dt.date) -> Timetable:
         offset += len(stops)
     stops_all = pd.concat(stop_frames) if stop_frames else pd.DataFrame()
 
+    # A county's feeds make tens of millions of connections: each day's pieces are dropped as
+    # soon as they are joined, and the columns are put in order one at a time, so that no more
+    # than one spare copy of a column is held at once.
     def cat(parts: list[Any], dtype: Any) -> Any:
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+        joined = np.concatenate(parts).astype(dtype, copy=False) if parts else None
+        parts.clear()
+        return np.zeros(0, dtype=dtype) if joined is None else joined
 
-    d_stop, a_stop = cat(dep_stop, np.int64), cat(arr_stop, np.int64)
-    d_s, a_s = cat(dep_s, np.float64), cat(arr_s, np.float64)
-    tr, sq = cat(trip, np.int64), cat(seq, np.int64)
+    columns = {
+        "dep_stop": cat(dep_stop, np.int64),
+        "arr_stop": cat(arr_stop, np.int64),
+        "dep_s": cat(dep_s, np.float64),
+        "arr_s": cat(arr_s, np.float64),
+        "trip": cat(trip, np.int64),
+        "seq": cat(seq, np.int64),
+    }
     # latest departure first; among equal departures the latest arrival, then the later hop of
     # a trip, so a trip's later hops (and zero-length hops) are scanned before its earlier ones
-    order = np.lexsort((-sq, -a_s, -d_s))
-    return Timetable(
-        stops=stops_all,
-        dep_stop=d_stop[order],
-        arr_stop=a_stop[order],
-        dep_s=d_s[order],
-        arr_s=a_s[order],
-        trip=tr[order],
-        seq=sq[order],
-        n_trips=n_trips,
-        trips_on_date=on_date,
-    )
+    order = np.lexsort((-columns["seq"], -columns["arr_s"], -columns["dep_s"]))
+    for name in columns:
+        columns[name] = columns[name][order]
+    return Timetable(stops=stops_all, **columns, n_trips=n_trips, trips_on_date=on_date)
 
 
 # ---------------------------------------------------------------------------------------------
