@@ -38,6 +38,7 @@ DepartureWindow(2024-10-08 (Tuesday), 07:00-10:00 every 1 min, median)
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 import math
@@ -373,6 +374,11 @@ class Timetable:
     def n_connections(self) -> int:
         """Number of connections."""
         return int(self.dep_stop.size)
+
+
+def _negated(seconds: float) -> float:
+    """The sort key that makes the timetable's latest-first departures ascending."""
+    return -float(seconds)
 
 
 def build_timetable(feeds: Sequence[Feed], date: dt.date) -> Timetable:
@@ -941,7 +947,11 @@ class TransitRouter:
         tt = self._timetable
         finite = walk_s[np.isfinite(walk_s)]
         horizon = deps[-1] + (float(finite.max()) if finite.size else 0.0)
-        use = (tt.dep_s >= deps[0]) & (tt.dep_s <= horizon)
+        # (sorted latest departure first, they are one run of the timetable: views, not copies)
+        use = slice(
+            bisect.bisect_left(tt.dep_s, -float(horizon), key=_negated),  # first leaving <= it
+            bisect.bisect_right(tt.dep_s, -float(deps[0]), key=_negated),  # first leaving before
+        )
         c_dep_stop, c_arr_stop = tt.dep_stop[use], tt.arr_stop[use]
         c_dep, c_arr, c_trip = tt.dep_s[use], tt.arr_s[use], tt.trip[use]
         slot_size = np.bincount(c_dep_stop, minlength=n_stops)
