@@ -6,10 +6,11 @@ subprocess so that its peak resident memory (``ru_maxrss``) is its own:
 * ``demo``: ``synthetic_study()`` as shipped (a 31 x 31 road grid, 100 areas, 6 centres);
 * ``derbyshire-sized``: ``synthetic_study(n_side=550, cells=25)``: a 302,500-node road grid
   (the size of Derbyshire's clipped drive network, unsimplified) with 441 areas (Derbyshire has
-  499 LSOAs) and 6 centres, both modes.
+  499 LSOAs) and 6 centres, all four modes (drive, walk, transit on the invented buses, cycle).
 
 The worker records its resident memory after importing everything (the baseline), builds the
-study (the networkx graphs), runs it, and reports the build and run times and the peak.
+study (the road networks as routing arrays, and the bus timetable: 6.9 million calls in the
+county), runs it, and reports the build and run times and the peak.
 
 Run: ``python benchmarks/bench_study_memory.py``. Writes ``benchmarks/results/study_memory.json``.
 """

@@ -124,6 +124,17 @@ def test_parse_gtfs_time() -> None:
     assert parse_gtfs_time(values).tolist() == [0, 25509, 86399, 172799, -1, 28800, -2]
 
 
+def test_parse_gtfs_time_of_repeated_values_parses_each_as_alone() -> None:
+    # each distinct text is parsed once and spread back: every row must still get its own value
+    values = ["07:05:00", "", "7:05:00", "bad", " 07:05:00", "07:05:00", "", "25:00:00", "bad"]
+    series = pd.Series(values * 3, index=range(100, 100 + 3 * len(values)))
+    alone = [int(parse_gtfs_time(pd.Series([v]))[0]) for v in series]
+    assert alone[:9] == [25500, -1, 25500, -2, 25500, 25500, -1, 90000, -2]
+    got = parse_gtfs_time(series)
+    assert got.dtype == "int64" and got.tolist() == alone
+    assert parse_gtfs_time(pd.Series([], dtype=object)).tolist() == []
+
+
 def test_services_on_weekdays_ranges_and_exceptions(tmp_path: Path) -> None:
     feed = read_gtfs(write_feed(tmp_path / "feed"))
     tuesday = dt.date(2024, 10, 8)

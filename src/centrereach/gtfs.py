@@ -121,7 +121,12 @@ def parse_gtfs_time(values: pd.Series) -> np.ndarray:
     >>> parse_gtfs_time(pd.Series(["07:05:00", "7:05:30", "25:10:00", "", "7h05"])).tolist()
     [25500, 25530, 90600, -1, -2]
     """
-    text = values.astype(str).str.strip()
+    # A timetable repeats a few thousand distinct times over millions of calls: each distinct
+    # text is parsed once (a regular expression a call took half a minute and gigabytes of
+    # substrings on a county's stop_times.txt) and the seconds are spread back.
+    every = values.astype(str)
+    codes, distinct = pd.factorize(every, use_na_sentinel=False)
+    text = pd.Series(distinct, dtype=every.dtype).str.strip()
     parts = text.str.extract(r"^(\d{1,2}):([0-5]\d):([0-5]\d)$")
     good = parts[0].notna().to_numpy()
     seconds = np.full(len(text), -2, dtype=np.int64)
@@ -129,7 +134,7 @@ def parse_gtfs_time(values: pd.Series) -> np.ndarray:
         hms = parts[good].astype(np.int64).to_numpy()
         seconds[good] = hms[:, 0] * 3600 + hms[:, 1] * 60 + hms[:, 2]
     seconds[(text == "").to_numpy()] = -1
-    return seconds
+    return np.asarray(seconds[codes], dtype=np.int64)
 
 
 def _parse_dates(values: pd.Series) -> pd.Series:

@@ -604,8 +604,8 @@ def _provenance(
     networks = {}
     for mode, router in routers.items():
         network: Any = router.arrays if router.graph is None else router.graph.graph
-        meta = (
-            {"speed_model": network.speed_model, "source_path": network.source_path}
+        meta = (  # arrays without a speed model (those of a graph without one): None, as a graph
+            {"speed_model": network.speed_model or None, "source_path": network.source_path}
             if isinstance(network, NetworkArrays)
             else network
         )

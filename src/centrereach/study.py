@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import networkx as nx
 
+    from centrereach.netarrays import NetworkArrays
+
 __all__ = ["STUDY_KEYS", "Study"]
 
 #: The keys a study file may have, per table, with their meaning (the reference is
@@ -434,8 +436,9 @@ class Study:
     """A study: inputs, scenarios and settings. Build with :meth:`from_toml` or directly.
 
     When built directly (in a notebook, or by the synthetic demo), ``centres``, ``areas``,
-    ``networks`` and ``feeds`` may be given as ready GeoDataFrames, graphs and GTFS feeds;
-    :meth:`run` then skips loading. ``transit_spec`` holds the ``[transit]`` table (``date``,
+    ``networks`` and ``feeds`` may be given as ready GeoDataFrames, networks (networkx graphs,
+    or :class:`~centrereach.netarrays.NetworkArrays`) and GTFS feeds; :meth:`run` then skips
+    loading. ``transit_spec`` holds the ``[transit]`` table (``date``,
     ``window``, ``step_min``, ``statistic``, ``gtfs``, the walking limits).
 
     Examples
@@ -466,7 +469,7 @@ class Study:
     path: Path | None = None
     centres: gpd.GeoDataFrame | None = None
     areas: gpd.GeoDataFrame | None = None
-    networks: Mapping[str, nx.MultiDiGraph] = field(default_factory=dict)
+    networks: Mapping[str, nx.MultiDiGraph | NetworkArrays] = field(default_factory=dict)
     transit_spec: Mapping[str, Any] = field(default_factory=dict)
     feeds: tuple[Feed, ...] = ()
 

@@ -13,7 +13,9 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from centrereach.netarrays import NetworkArrays, _csr_min
 from centrereach.study import Study
 
 __all__ = ["SYNTHETIC_NOTE", "synthetic_feed", "synthetic_inputs", "synthetic_study"]
@@ -24,16 +26,39 @@ _STEP_M = 400.0  # grid spacing (metres)
 #: The day the demo's buses are timetabled for (a Tuesday in October, as the JTS used).
 SYNTHETIC_DATE = "2024-10-08"
 _BUS_FEED_NAME = "Synthshire buses (SYNTHETIC)"
+_SOURCE = "synthetic (Synthshire)"
+
+
+def _speed(mode: str, *, main: bool) -> tuple[float, str]:
+    """Speed (km/h) and highway tag of a street of ``mode``, on a main road or not."""
+    if mode == "walk":
+        return 4.8, "footway"
+    if mode == "cycle":
+        return 16.0, "primary" if main else "residential"
+    return (64.0, "primary") if main else (38.6, "residential")
+
+
+def _degrees() -> tuple[float, float]:
+    """The grid spacing in degrees of longitude and latitude."""
+    dlat = _STEP_M / 111_320.0
+    dlon = _STEP_M / (111_320.0 * math.cos(math.radians(_ORIGIN_LAT)))
+    return dlon, dlat
+
+
+def _lonlat(n_side: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Longitude and latitude of every grid node (node ``i * n_side + j``: row i, column j)."""
+    dlon, dlat = _degrees()
+    steps = np.arange(n_side)
+    lon = np.tile(_ORIGIN_LON + steps * dlon, n_side)
+    lat = np.repeat(_ORIGIN_LAT + steps * dlat, n_side)
+    return lon, lat
 
 
 def _graph(n_side: int, *, mode: str) -> Any:
     import networkx as nx
 
-    graph = nx.MultiDiGraph(
-        crs="epsg:4326", mode=mode, source="synthetic (Synthshire)", synthetic=True
-    )
-    dlat = _STEP_M / 111_320.0
-    dlon = _STEP_M / (111_320.0 * math.cos(math.radians(_ORIGIN_LAT)))
+    graph = nx.MultiDiGraph(crs="epsg:4326", mode=mode, source=_SOURCE, synthetic=True)
+    dlon, dlat = _degrees()
     for i in range(n_side):
         for j in range(n_side):
             graph.add_node(i * n_side + j, x=_ORIGIN_LON + j * dlon, y=_ORIGIN_LAT + i * dlat)
@@ -46,12 +71,7 @@ def _graph(n_side: int, *, mode: str) -> Any:
                     continue
                 there = ii * n_side + jj
                 main = (di == 0 and i % 5 == 2) or (dj == 0 and j % 5 == 2)
-                if mode == "walk":
-                    speed, highway = 4.8, "footway"
-                elif mode == "cycle":
-                    speed, highway = 16.0, "primary" if main else "residential"
-                else:
-                    speed, highway = (64.0, "primary") if main else (38.6, "residential")
+                speed, highway = _speed(mode, main=main)
                 seconds = _STEP_M / (speed / 3.6)
                 attrs = {
                     "length": _STEP_M,
@@ -63,6 +83,53 @@ def _graph(n_side: int, *, mode: str) -> Any:
                 graph.add_edge(here, there, key=0, **attrs)
                 graph.add_edge(there, here, key=0, **attrs)
     return graph
+
+
+def _streets(
+    n_side: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Every directed street of the grid (both ways): tail and head nodes, and main road or not.
+
+    The streets of :func:`_graph`: node (i, j) to (i, j + 1) along row i (a main road when
+    ``i % 5 == 2``) and to (i + 1, j) along column j (a main road when ``j % 5 == 2``), each
+    with its way back.
+    """
+    node = np.arange(n_side * n_side, dtype=np.int64).reshape(n_side, n_side)
+    steps = np.arange(n_side)
+    row_main = np.broadcast_to((steps % 5 == 2)[:, None], (n_side, n_side))
+    column_main = np.broadcast_to((steps % 5 == 2)[None, :], (n_side, n_side))
+    tails = np.concatenate([node[:, :-1].ravel(), node[:-1, :].ravel()])
+    heads = np.concatenate([node[:, 1:].ravel(), node[1:, :].ravel()])
+    main = np.concatenate([row_main[:, :-1].ravel(), column_main[:-1, :].ravel()])
+    return np.r_[tails, heads], np.r_[heads, tails], np.r_[main, main]
+
+
+def _arrays(n_side: int, *, mode: str) -> NetworkArrays:
+    """The network of :func:`_graph` as routing arrays, built without the graph.
+
+    The same arrays as ``NetworkArrays.from_graph(_graph(n_side, mode=mode))``, to the bit (the
+    same coordinates and times, reduced by the same code), in a few megabytes instead of about
+    a kilobyte per edge.
+    """
+    lon, lat = _lonlat(n_side)
+    tails, heads, main = _streets(n_side)
+    seconds = {flag: _STEP_M / (_speed(mode, main=flag)[0] / 3.6) for flag in (True, False)}
+    times = np.where(main, seconds[True], seconds[False])
+    lengths = np.full(tails.size, _STEP_M)
+    indptr, indices, times, lengths = _csr_min(lon.size, tails, heads, times, lengths)
+    return NetworkArrays(
+        node_ids=np.arange(lon.size, dtype=np.int64),
+        lon=lon,
+        lat=lat,
+        indptr=indptr,
+        indices=indices,
+        travel_time_s=times,
+        length_m=lengths,
+        mode=mode,
+        speed_model={},
+        source=_SOURCE,
+        n_edges=int(tails.size),
+    )
 
 
 def synthetic_feed(n_side: int = 31) -> Any:
@@ -92,8 +159,7 @@ def synthetic_feed(n_side: int = 31) -> Any:
 
     from centrereach.gtfs import Feed
 
-    dlat = _STEP_M / 111_320.0
-    dlon = _STEP_M / (111_320.0 * math.cos(math.radians(_ORIGIN_LAT)))
+    dlon, dlat = _degrees()
     along = list(range(0, n_side, 2))
     mains = [k for k in range(n_side) if k % 5 == 2]
     headways = (10, 15, 20, 30)
@@ -102,18 +168,38 @@ def synthetic_feed(n_side: int = 31) -> Any:
         routes[f"E{line:02d}"] = ([(line, j) for j in along], headways[n % 4])
         routes[f"N{line:02d}"] = ([(i, line) for i in along], headways[(n + 2) % 4])
     stops: dict[str, tuple[float, float]] = {}
-    trips, times = [], []
+    trips: list[tuple[str, str, str]] = []
+    # stop_times.txt has millions of rows on a county-sized grid: it is laid out in arrays, one
+    # block per route and direction (trips in order, each trip's calls in order), whose strings
+    # are shared (one per stop, minute, call number and trip), not one tuple of new strings a row
+    calls = len(along)
+    sequence = np.arange(calls)
+    blocks: list[tuple[npt.NDArray[Any], npt.NDArray[np.int64], npt.NDArray[Any]]] = []
     for route, (cells, headway) in routes.items():
         for i, j in cells:
             stops[f"S{i:02d}-{j:02d}"] = (_ORIGIN_LON + j * dlon, _ORIGIN_LAT + i * dlat)
         for direction, order in (("a", cells), ("b", cells[::-1])):
-            for k, start in enumerate(range(6 * 60, 21 * 60 + 1, headway)):
-                trip = f"{route}{direction}{k:03d}"
-                trips.append((route, "daily", trip))
-                for seq, (i, j) in enumerate(order):
-                    minute = start + 2 * seq
-                    clock = f"{minute // 60:02d}:{minute % 60:02d}:00"
-                    times.append((trip, clock, clock, f"S{i:02d}-{j:02d}", seq + 1))
+            starts = np.arange(6 * 60, 21 * 60 + 1, headway)
+            names = [f"{route}{direction}{k:03d}" for k in range(starts.size)]
+            trips.extend((route, "daily", trip) for trip in names)
+            on_route = np.array([f"S{i:02d}-{j:02d}" for i, j in order], dtype=object)
+            blocks.append(
+                (
+                    np.repeat(np.array(names, dtype=object), calls),
+                    (starts[:, None] + 2 * sequence[None, :]).ravel(),  # minutes
+                    np.tile(on_route, starts.size),
+                )
+            )
+
+    def column(k: int, dtype: type) -> npt.NDArray[Any]:
+        return np.concatenate([b[k] for b in blocks]) if blocks else np.array([], dtype=dtype)
+
+    minutes = column(1, np.int64)
+    clocks = np.array(
+        [f"{m // 60:02d}:{m % 60:02d}:00" for m in range(int(minutes.max(initial=0)) + 1)],
+        dtype=object,
+    )[minutes]
+    numbers = np.array([str(k + 1) for k in sequence], dtype=object)  # stop_sequence, as text
     tables = {
         "stops.txt": pd.DataFrame(
             {
@@ -128,8 +214,13 @@ def synthetic_feed(n_side: int = 31) -> Any:
         ),
         "trips.txt": pd.DataFrame(trips, columns=["route_id", "service_id", "trip_id"]),
         "stop_times.txt": pd.DataFrame(
-            times,
-            columns=["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"],
+            {
+                "trip_id": column(0, object),
+                "arrival_time": clocks,
+                "departure_time": clocks,
+                "stop_id": column(2, object),
+                "stop_sequence": np.tile(numbers, len(trips)),
+            }
         ),
         "calendar.txt": pd.DataFrame(
             {
@@ -154,7 +245,9 @@ def synthetic_feed(n_side: int = 31) -> Any:
     return Feed.from_tables(tables, name=_BUS_FEED_NAME, source="synthetic (invented)")
 
 
-def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict[str, Any]:
+def synthetic_inputs(
+    n_side: int = 31, *, cells: int = 3, seed: int = 7, as_arrays: bool = False
+) -> dict[str, Any]:
     """Invented centres, areas, networks and a bus timetable for Synthshire.
 
     Parameters
@@ -165,26 +258,37 @@ def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict
         Grid steps per side of one small area.
     seed
         Random seed for the invented deprivation and population.
+    as_arrays
+        Give the networks as :class:`~centrereach.netarrays.NetworkArrays` (the compact routing
+        arrays an OpenStreetMap file becomes in a real study: a few megabytes where a networkx
+        graph takes about a kilobyte per edge) instead of networkx graphs. Both route to the
+        same times, to the bit.
 
     Returns
     -------
     dict
-        ``centres`` and ``areas`` GeoDataFrames (EPSG:4326), ``networks`` (mode -> graph, for
-        ``drive``, ``walk`` and ``cycle``) and ``feed`` (the buses, :func:`synthetic_feed`).
+        ``centres`` and ``areas`` GeoDataFrames (EPSG:4326), ``networks`` (mode -> network, for
+        ``drive``, ``walk`` and ``cycle``: a ``networkx.MultiDiGraph``, or ``NetworkArrays``
+        with ``as_arrays=True``) and ``feed`` (the buses, :func:`synthetic_feed`).
 
     Examples
     --------
     >>> inputs = synthetic_inputs(n_side=6, cells=2)
     >>> len(inputs["areas"]), len(inputs["centres"])
     (4, 6)
+    >>> inputs["networks"]["walk"].number_of_nodes()
+    36
+    >>> synthetic_inputs(n_side=6, cells=2, as_arrays=True)["networks"]["walk"]
+    NetworkArrays(mode='walk', nodes=36, edges=120, source='synthetic (Synthshire)')
     """
     import geopandas as gpd
     from shapely.geometry import box
 
     rng = np.random.default_rng(seed)
-    networks = {mode: _graph(n_side, mode=mode) for mode in ("drive", "walk", "cycle")}
-    dlat = _STEP_M / 111_320.0
-    dlon = _STEP_M / (111_320.0 * math.cos(math.radians(_ORIGIN_LAT)))
+    build = _arrays if as_arrays else _graph
+    networks = {mode: build(n_side, mode=mode) for mode in ("drive", "walk", "cycle")}
+    lon, lat = _lonlat(n_side)
+    dlon, dlat = _degrees()
     per_side = max(1, (n_side - 1) // cells)
     rows = []
     for a in range(per_side):
@@ -225,21 +329,19 @@ def synthetic_inputs(n_side: int = 31, *, cells: int = 3, seed: int = 7) -> dict
         }
     )
 
-    graph = networks["drive"]
     spots = [(0.2, 0.2), (0.25, 0.75), (0.5, 0.5), (0.8, 0.2), (0.75, 0.8), (0.45, 0.1)]
     names = ["Ashby Green", "Brook End", "Castleton", "Dunmore", "Eastwick", "Fenbridge"]
     status = ["closing", "retained", "retained", "closing", "retained", "retained"]
     centres_rows = []
     for (fy, fx), name, state in zip(spots, names, status, strict=True):
         node = round(fy * (n_side - 1)) * n_side + round(fx * (n_side - 1))
-        data = graph.nodes[node]
         centres_rows.append(
             {
                 "centre_id": name.lower().replace(" ", "-"),
                 "name": f"{name} Family Centre",
                 "status_2024": state,
                 "location_quality": "synthetic",
-                "geometry": gpd.points_from_xy([data["x"] + dlon * 0.1], [data["y"]])[0],
+                "geometry": gpd.points_from_xy([lon[node] + dlon * 0.1], [lat[node]])[0],
             }
         )
     centres = gpd.GeoDataFrame(centres_rows, crs=4326).set_index("centre_id")
@@ -258,17 +360,24 @@ def synthetic_study(
     cells: int = 3,
     seed: int = 7,
     modes: tuple[str, ...] = ("drive", "walk", "transit", "cycle"),
+    as_arrays: bool = True,
 ) -> Study:
     """A ready :class:`~centrereach.study.Study` of Synthshire with two scenarios.
 
     Every mode by default: by car, on foot, by (synthetic) bus on Tuesday 8 October 2024
     (departures every minute 07:00-10:00, the median) and by bike.
 
+    Its road networks are routing arrays, as a real study's OpenStreetMap files become
+    (``as_arrays=False``: networkx graphs, about a kilobyte per edge, with the same results to
+    the bit; see :func:`synthetic_inputs`).
+
     >>> study = synthetic_study(n_side=6, cells=2)
     >>> study.synthetic, list(study.scenario_specs), study.modes
     (True, ['close-two'], ('drive', 'walk', 'transit', 'cycle'))
+    >>> study.networks["drive"]
+    NetworkArrays(mode='drive', nodes=36, edges=120, source='synthetic (Synthshire)')
     """
-    inputs = synthetic_inputs(n_side, cells=cells, seed=seed)
+    inputs = synthetic_inputs(n_side, cells=cells, seed=seed, as_arrays=as_arrays)
     return Study(
         name="synthshire-demo",
         title="Synthshire family centres: closing two of six (synthetic demo)",

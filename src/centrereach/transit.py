@@ -38,6 +38,7 @@ DepartureWindow(2024-10-08 (Tuesday), 07:00-10:00 every 1 min, median)
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 import math
@@ -375,6 +376,11 @@ class Timetable:
         return int(self.dep_stop.size)
 
 
+def _negated(seconds: float) -> float:
+    """The sort key that makes the timetable's latest-first departures ascending."""
+    return -float(seconds)
+
+
 def build_timetable(feeds: Sequence[Feed], date: dt.date) -> Timetable:
     """The connections of the feeds' trips that run on ``date``, the day before and the day after.
 
@@ -444,26 +450,28 @@ def build_timetable(feeds: Sequence[Feed], date: dt.date) -> Timetable:
         offset += len(stops)
     stops_all = pd.concat(stop_frames) if stop_frames else pd.DataFrame()
 
+    # A county's feeds make tens of millions of connections: each day's pieces are dropped as
+    # soon as they are joined, and the columns are put in order one at a time, so that no more
+    # than one spare copy of a column is held at once.
     def cat(parts: list[Any], dtype: Any) -> Any:
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+        joined = np.concatenate(parts).astype(dtype, copy=False) if parts else None
+        parts.clear()
+        return np.zeros(0, dtype=dtype) if joined is None else joined
 
-    d_stop, a_stop = cat(dep_stop, np.int64), cat(arr_stop, np.int64)
-    d_s, a_s = cat(dep_s, np.float64), cat(arr_s, np.float64)
-    tr, sq = cat(trip, np.int64), cat(seq, np.int64)
+    columns = {
+        "dep_stop": cat(dep_stop, np.int64),
+        "arr_stop": cat(arr_stop, np.int64),
+        "dep_s": cat(dep_s, np.float64),
+        "arr_s": cat(arr_s, np.float64),
+        "trip": cat(trip, np.int64),
+        "seq": cat(seq, np.int64),
+    }
     # latest departure first; among equal departures the latest arrival, then the later hop of
     # a trip, so a trip's later hops (and zero-length hops) are scanned before its earlier ones
-    order = np.lexsort((-sq, -a_s, -d_s))
-    return Timetable(
-        stops=stops_all,
-        dep_stop=d_stop[order],
-        arr_stop=a_stop[order],
-        dep_s=d_s[order],
-        arr_s=a_s[order],
-        trip=tr[order],
-        seq=sq[order],
-        n_trips=n_trips,
-        trips_on_date=on_date,
-    )
+    order = np.lexsort((-columns["seq"], -columns["arr_s"], -columns["dep_s"]))
+    for name in columns:
+        columns[name] = columns[name][order]
+    return Timetable(stops=stops_all, **columns, n_trips=n_trips, trips_on_date=on_date)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -939,7 +947,11 @@ class TransitRouter:
         tt = self._timetable
         finite = walk_s[np.isfinite(walk_s)]
         horizon = deps[-1] + (float(finite.max()) if finite.size else 0.0)
-        use = (tt.dep_s >= deps[0]) & (tt.dep_s <= horizon)
+        # (sorted latest departure first, they are one run of the timetable: views, not copies)
+        use = slice(
+            bisect.bisect_left(tt.dep_s, -float(horizon), key=_negated),  # first leaving <= it
+            bisect.bisect_right(tt.dep_s, -float(deps[0]), key=_negated),  # first leaving before
+        )
         c_dep_stop, c_arr_stop = tt.dep_stop[use], tt.arr_stop[use]
         c_dep, c_arr, c_trip = tt.dep_s[use], tt.arr_s[use], tt.trip[use]
         slot_size = np.bincount(c_dep_stop, minlength=n_stops)
