@@ -40,6 +40,24 @@ import numpy.typing as npt
 __all__ = ["KNearest", "k_nearest_sources", "nearest_open", "repair_open"]
 
 
+def _csr(
+    indptr: npt.ArrayLike, indices: npt.ArrayLike, weights: npt.ArrayLike
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    """A graph's arrays as the compiled kernels take them (contiguous int64, int32, float64)."""
+    return (
+        np.ascontiguousarray(indptr, dtype=np.int64),
+        np.ascontiguousarray(indices, dtype=np.int32),
+        np.ascontiguousarray(weights, dtype=np.float64),
+    )
+
+
+def _check_nodes(name: str, nodes: npt.NDArray[np.integer[Any]], n: int) -> None:
+    """Raise IndexError unless every one of ``nodes`` lies in ``0..n - 1``."""
+    if nodes.size and (nodes.min() < 0 or nodes.max() >= n):
+        msg = f"{name} nodes must lie in 0..{n - 1}"
+        raise IndexError(msg)
+
+
 class KNearest(NamedTuple):
     """What :func:`k_nearest_sources` finds (path times in seconds, offsets not included)."""
 
@@ -121,10 +139,8 @@ def k_nearest_sources(
     if src.shape != off.shape:
         msg = "one offset per source is needed"
         raise ValueError(msg)
-    for name, nodes in (("source", src), ("target", tgt)):
-        if nodes.size and (nodes.min() < 0 or nodes.max() >= n):
-            msg = f"{name} nodes must lie in 0..{n - 1}"
-            raise IndexError(msg)
+    _check_nodes("source", src, n)
+    _check_nodes("target", tgt, n)
     if not (np.isfinite(off).all() and (off >= 0).all()):
         msg = "offsets must be finite seconds >= 0"
         raise ValueError(msg)
@@ -136,9 +152,7 @@ def k_nearest_sources(
     from centrereach._jit import k_nearest_labels as run
 
     seconds, sources, node_n_labels, node_sources, node_seconds = run(
-        np.ascontiguousarray(indptr, dtype=np.int64),
-        np.ascontiguousarray(indices, dtype=np.int32),
-        np.ascontiguousarray(weights, dtype=np.float64),
+        *_csr(indptr, indices, weights),
         src,
         off,
         slot,
@@ -213,10 +227,8 @@ def nearest_open(
     if start.shape != o_min.shape or c_nodes.shape != c_min.shape or mask.shape != c_min.shape:
         msg = "one access time per origin, and one access time and open flag per centre"
         raise ValueError(msg)
-    for name, nodes in (("origin", start), ("centre", c_nodes)):
-        if nodes.size and (nodes.min() < 0 or nodes.max() >= n):
-            msg = f"{name} nodes must lie in 0..{n - 1}"
-            raise IndexError(msg)
+    _check_nodes("origin", start, n)
+    _check_nodes("centre", c_nodes, n)
     order = np.argsort(c_nodes, kind="stable")
     slot_ptr = np.searchsorted(c_nodes[order], np.arange(n + 1)).astype(np.int64)
     if start.size == 0:
@@ -227,9 +239,7 @@ def nearest_open(
     from centrereach._jit import nearest_open_many as run
 
     times, centres = run(
-        np.ascontiguousarray(indptr, dtype=np.int64),
-        np.ascontiguousarray(indices, dtype=np.int32),
-        np.ascontiguousarray(weights, dtype=np.float64),
+        *_csr(indptr, indices, weights),
         start,
         o_min,
         slot_ptr,
@@ -318,19 +328,10 @@ def repair_open(
         msg = "one node, one offset and one open flag per source"
         raise ValueError(msg)
     tgt = np.ascontiguousarray(targets, dtype=np.int64)
-    n = labels.node_n_labels.size
-    if tgt.size and (tgt.min() < 0 or tgt.max() >= n):
-        msg = f"target nodes must lie in 0..{n - 1}"
-        raise IndexError(msg)
-    f_indptr, f_indices, f_weights = graph
-    r_indptr, r_indices, r_weights = reversed_graph
+    _check_nodes("target", tgt, labels.node_n_labels.size)
     seconds, sources, affected = run(
-        np.ascontiguousarray(f_indptr, dtype=np.int64),
-        np.ascontiguousarray(f_indices, dtype=np.int32),
-        np.ascontiguousarray(f_weights, dtype=np.float64),
-        np.ascontiguousarray(r_indptr, dtype=np.int64),
-        np.ascontiguousarray(r_indices, dtype=np.int32),
-        np.ascontiguousarray(r_weights, dtype=np.float64),
+        *_csr(*graph),
+        *_csr(*reversed_graph),
         labels.node_n_labels,
         labels.node_sources,
         labels.node_seconds,
