@@ -352,6 +352,20 @@ def test_missing_required_column(tmp_path: Path, file: str, column: str) -> None
             "saturdays,20241028,3",
             r"calendar_dates.txt, row 3, column 'exception_type': '3' is not 1 .* or 2",
         ),
+        (
+            "calendar_dates.txt",
+            3,
+            "saturdays,2024-10-28,1",
+            r"calendar_dates.txt, row 3, column 'date': '2024-10-28' is not a date; write "
+            r"YYYYMMDD",
+        ),
+        (
+            "stops.txt",
+            4,
+            "C,Station Road,,",
+            r"stop_times.txt, row 4, column 'stop_id': stop 'C' has no stop_lat/stop_lon in "
+            r"stops.txt \(row 4\); a stop where trips call needs coordinates",
+        ),
     ],
 )
 def test_bad_values_name_file_row_and_column(

@@ -34,8 +34,9 @@ import io
 import logging
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -604,6 +605,33 @@ def _fail(
     return GTFSError(f"{_where(feed, file)}, row {_row(position)}{col}: {problem}{more}")
 
 
+def _reject(
+    bad: np.ndarray | pd.Series,
+    frame: pd.DataFrame,
+    column: str,
+    problem: Callable[[Any], str],
+    *,
+    feed: str,
+    file: str,
+) -> None:
+    """Raise the error of the first row where ``bad`` holds: ``problem(its value)``, and a count."""
+    first = _first_bad(bad)
+    if first is not None:
+        count = int(np.count_nonzero(np.asarray(bad, dtype=bool)))
+        raise _fail(feed, file, first, column, problem(frame[column].iloc[first]), count=count)
+
+
+def _not_in_degrees(value: Any, *, what: str, low: int, high: int) -> str:
+    return (
+        f"{value!r} is not a {what} in degrees ({low} to {high}); GTFS coordinates are WGS84 "
+        "latitude and longitude."
+    )
+
+
+def _not_a_date(value: Any) -> str:
+    return f"{value!r} is not a date; write YYYYMMDD (e.g. 20241008)."
+
+
 def _unique(frame: pd.DataFrame, column: str, *, feed: str, file: str) -> None:
     dup = frame[column].duplicated()
     first = _first_bad(dup)
@@ -637,18 +665,10 @@ def _stops(frame: pd.DataFrame, *, feed: str) -> pd.DataFrame:
         ("stop_lat", lat, -90, 90, "latitude"),
         ("stop_lon", lon, -180, 180, "longitude"),
     ):
-        bad = given & ~values.between(low, high)
-        first = _first_bad(bad)
-        if first is not None:
-            raise _fail(
-                feed,
-                file,
-                first,
-                column,
-                f"{frame[column].iloc[first]!r} is not a {what} in degrees "
-                f"({low} to {high}); GTFS coordinates are WGS84 latitude and longitude.",
-                count=int(bad.sum()),
-            )
+        _reject(
+            given & ~values.between(low, high), frame, column,
+            partial(_not_in_degrees, what=what, low=low, high=high), feed=feed, file=file,
+        )  # fmt: skip
     out = pd.DataFrame(
         {
             "stop_name": frame.get("stop_name", ""),
@@ -687,23 +707,12 @@ def _calendar(frame: pd.DataFrame | None, *, feed: str) -> pd.DataFrame:
     _unique(frame, "service_id", feed=feed, file=file)
     out = pd.DataFrame({"service_id": frame["service_id"]})
     for day in _WEEKDAYS:
-        bad = ~frame[day].isin(["0", "1"])
-        first = _first_bad(bad)
-        if first is not None:
-            raise _fail(
-                feed, file, first, day, f"{frame[day].iloc[first]!r} is not 0 or 1.",
-                count=int(bad.sum()),
-            )  # fmt: skip
+        _reject(~frame[day].isin(["0", "1"]), frame, day, lambda v: f"{v!r} is not 0 or 1.",
+                feed=feed, file=file)  # fmt: skip
         out[day] = frame[day] == "1"
     for column in ("start_date", "end_date"):
         dates = _parse_dates(frame[column])
-        first = _first_bad(dates.isna())
-        if first is not None:
-            raise _fail(
-                feed, file, first, column,
-                f"{frame[column].iloc[first]!r} is not a date; write YYYYMMDD (e.g. 20241008).",
-                count=int(dates.isna().sum()),
-            )  # fmt: skip
+        _reject(dates.isna(), frame, column, _not_a_date, feed=feed, file=file)
         out[column] = dates
     backwards = _first_bad(out["start_date"] > out["end_date"])
     if backwards is not None:
@@ -724,22 +733,12 @@ def _calendar_dates(frame: pd.DataFrame | None, *, feed: str) -> pd.DataFrame:
     _require_columns(frame, feed=feed, file=file)
     _nonempty(frame, "service_id", feed=feed, file=file)
     dates = _parse_dates(frame["date"])
-    first = _first_bad(dates.isna())
-    if first is not None:
-        raise _fail(
-            feed, file, first, "date",
-            f"{frame['date'].iloc[first]!r} is not a date; write YYYYMMDD (e.g. 20241008).",
-            count=int(dates.isna().sum()),
-        )  # fmt: skip
-    bad = ~frame["exception_type"].isin(["1", "2"])
-    first = _first_bad(bad)
-    if first is not None:
-        raise _fail(
-            feed, file, first, "exception_type",
-            f"{frame['exception_type'].iloc[first]!r} is not 1 (service added on the date) "
-            "or 2 (service removed).",
-            count=int(bad.sum()),
-        )  # fmt: skip
+    _reject(dates.isna(), frame, "date", _not_a_date, feed=feed, file=file)
+    _reject(
+        ~frame["exception_type"].isin(["1", "2"]), frame, "exception_type",
+        lambda v: f"{v!r} is not 1 (service added on the date) or 2 (service removed).",
+        feed=feed, file=file,
+    )  # fmt: skip
     return pd.DataFrame(
         {
             "service_id": frame["service_id"].to_numpy(),
@@ -758,23 +757,14 @@ def _trips(
     for column in ("trip_id", "route_id", "service_id"):
         _nonempty(frame, column, feed=feed, file=file)
     _unique(frame, "trip_id", feed=feed, file=file)
-    unknown_route = ~frame["route_id"].isin(routes.index)
-    first = _first_bad(unknown_route)
-    if first is not None:
-        raise _fail(
-            feed, file, first, "route_id",
-            f"route {frame['route_id'].iloc[first]!r} is not in routes.txt.",
-            count=int(unknown_route.sum()),
-        )  # fmt: skip
-    unknown_service = ~frame["service_id"].isin(services)
-    first = _first_bad(unknown_service)
-    if first is not None:
-        raise _fail(
-            feed, file, first, "service_id",
-            f"service {frame['service_id'].iloc[first]!r} is in neither {calendars}, so the "
-            "trip would never run; add the service to the calendar or remove the trip.",
-            count=int(unknown_service.sum()),
-        )  # fmt: skip
+    _reject(~frame["route_id"].isin(routes.index), frame, "route_id",
+            lambda v: f"route {v!r} is not in routes.txt.", feed=feed, file=file)  # fmt: skip
+    _reject(
+        ~frame["service_id"].isin(services), frame, "service_id",
+        lambda v: f"service {v!r} is in neither {calendars}, so the trip would never run; add "
+        "the service to the calendar or remove the trip.",
+        feed=feed, file=file,
+    )  # fmt: skip
     out = pd.DataFrame(
         {
             "route_id": frame["route_id"].to_numpy(),
@@ -794,55 +784,31 @@ def _stop_times(
     for column in ("trip_id", "stop_id", "stop_sequence"):
         _nonempty(frame, column, feed=feed, file=file)
     n = len(frame)
-    unknown_trip = ~frame["trip_id"].isin(trips.index)
-    first = _first_bad(unknown_trip)
-    if first is not None:
-        raise _fail(
-            feed, file, first, "trip_id",
-            f"trip {frame['trip_id'].iloc[first]!r} is not in trips.txt.",
-            count=int(unknown_trip.sum()),
-        )  # fmt: skip
-    unknown_stop = ~frame["stop_id"].isin(stops.index)
-    first = _first_bad(unknown_stop)
-    if first is not None:
-        raise _fail(
-            feed, file, first, "stop_id",
-            f"stop {frame['stop_id'].iloc[first]!r} is not in stops.txt.",
-            count=int(unknown_stop.sum()),
-        )  # fmt: skip
+    _reject(~frame["trip_id"].isin(trips.index), frame, "trip_id",
+            lambda v: f"trip {v!r} is not in trips.txt.", feed=feed, file=file)  # fmt: skip
+    _reject(~frame["stop_id"].isin(stops.index), frame, "stop_id",
+            lambda v: f"stop {v!r} is not in stops.txt.", feed=feed, file=file)  # fmt: skip
     no_place = stops["lat"].isna() | stops["lon"].isna()
-    placeless = frame["stop_id"].isin(stops.index[no_place])
-    first = _first_bad(placeless)
-    if first is not None:
-        stop = frame["stop_id"].iloc[first]
-        raise _fail(
-            feed, file, first, "stop_id",
-            f"stop {stop!r} has no stop_lat/stop_lon in stops.txt (row "
-            f"{int(stops.loc[stop, 'row'])}); a stop where trips call needs coordinates.",
-            count=int(placeless.sum()),
-        )  # fmt: skip
+    _reject(
+        frame["stop_id"].isin(stops.index[no_place]), frame, "stop_id",
+        lambda v: f"stop {v!r} has no stop_lat/stop_lon in stops.txt (row "
+        f"{int(stops.loc[v, 'row'])}); a stop where trips call needs coordinates.",
+        feed=feed, file=file,
+    )  # fmt: skip
     sequence = pd.to_numeric(frame["stop_sequence"], errors="coerce")
-    bad_seq = sequence.isna() | (sequence < 0) | (sequence != sequence.round())
-    first = _first_bad(bad_seq)
-    if first is not None:
-        raise _fail(
-            feed, file, first, "stop_sequence",
-            f"{frame['stop_sequence'].iloc[first]!r} is not a whole number >= 0.",
-            count=int(bad_seq.sum()),
-        )  # fmt: skip
+    _reject(
+        sequence.isna() | (sequence < 0) | (sequence != sequence.round()), frame,
+        "stop_sequence", lambda v: f"{v!r} is not a whole number >= 0.", feed=feed, file=file,
+    )  # fmt: skip
     arrival = parse_gtfs_time(frame["arrival_time"])
     departure = parse_gtfs_time(frame["departure_time"])
     for column, values in (("arrival_time", arrival), ("departure_time", departure)):
-        bad = (values == -2) | (values >= MAX_HOURS * 3600)
-        first = _first_bad(bad)
-        if first is not None:
-            raise _fail(
-                feed, file, first, column,
-                f"{frame[column].iloc[first]!r} is not a time; write H:MM:SS or HH:MM:SS "
-                f"(hours may pass 24 for trips after midnight, e.g. 25:10:00, up to "
-                f"{MAX_HOURS - 1}:59:59).",
-                count=int(bad.sum()),
-            )  # fmt: skip
+        _reject(
+            (values == -2) | (values >= MAX_HOURS * 3600), frame, column,
+            lambda v: f"{v!r} is not a time; write H:MM:SS or HH:MM:SS (hours may pass 24 for "
+            f"trips after midnight, e.g. 25:10:00, up to {MAX_HOURS - 1}:59:59).",
+            feed=feed, file=file,
+        )  # fmt: skip
     # One of the two given: GTFS allows copying it to the other.
     arrival = np.where(arrival < 0, departure, arrival)
     departure = np.where(departure < 0, arrival, departure)
