@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -290,6 +291,45 @@ def _order(n: int, check: list[int]) -> list[int]:
     return [*check, *(int(c) for c in rng.permutation(n) if int(c) not in first)]
 
 
+def _sampled(
+    engine: str,
+    build_s: float,
+    row: Callable[[int], list[float]],
+    points_file: Path,
+    *,
+    check: list[int],
+    n_centres: int,
+    limit: int | None,
+    baseline: float,
+) -> dict[str, Any]:
+    """A peer's times from sampled centres (the checked ones first), within the budget, scaled.
+
+    ``row(c)`` is the peer's travel times from every area to centre ``c``; the checked centres'
+    rows are compared with centrereach's.
+    """
+    s0 = time.perf_counter()
+    done = 0
+    first: list[list[float]] = []
+    for c in _order(n_centres, check)[:limit]:
+        times = row(c)
+        if done < len(check):
+            first.append(times)
+        done += 1
+        if time.perf_counter() - s0 > BUDGET_S and done >= 2:
+            break
+    seconds = time.perf_counter() - s0
+    return {
+        "engine": engine,
+        "build_s": build_s,
+        "sampled_centres": done,
+        "sample_s": seconds,
+        "full_matrix_estimate_s": seconds * n_centres / done,
+        "max_diff_s": _check(points_file, np.array(first).T) if first else None,
+        "baseline_rss_gb": baseline,
+        "peak_rss_gb": _rss_gb(),
+    }
+
+
 def worker_igraph(
     network: Path, points_file: Path, *, sample: int, check: list[int]
 ) -> dict[str, Any]:
@@ -306,27 +346,12 @@ def worker_igraph(
     del src, dst, weight
     areas = points["area_node"].tolist()
     centres = points["centre_node"]
-    s0 = time.perf_counter()
-    done = 0
-    first: list[list[float]] = []
-    for c in _order(centres.size, check)[:sample]:
-        row = g.distances(source=[int(centres[c])], target=areas, weights="w", mode="in")[0]
-        if done < len(check):
-            first.append(row)
-        done += 1
-        if time.perf_counter() - s0 > BUDGET_S and done >= 2:
-            break
-    s1 = time.perf_counter()
-    return {
-        "engine": f"igraph {ig.__version__}",
-        "build_s": t1 - t0,
-        "sampled_centres": done,
-        "sample_s": s1 - s0,
-        "full_matrix_estimate_s": (s1 - s0) * centres.size / done,
-        "max_diff_s": _check(points_file, np.array(first).T) if first else None,
-        "baseline_rss_gb": base,
-        "peak_rss_gb": _rss_gb(),
-    }
+
+    def row(c: int) -> list[float]:
+        return list(g.distances(source=[int(centres[c])], target=areas, weights="w", mode="in")[0])
+
+    return _sampled(f"igraph {ig.__version__}", t1 - t0, row, points_file, check=check,
+                    n_centres=centres.size, limit=sample, baseline=base)  # fmt: skip
 
 
 def worker_pandana(network: Path, points_file: Path, *, check: list[int]) -> dict[str, Any]:
@@ -424,29 +449,15 @@ def worker_networkx(network: Path, points_file: Path, *, check: list[int]) -> di
     R.add_weighted_edges_from(zip(dst.tolist(), src.tolist(), weight.tolist(), strict=True))
     t1 = time.perf_counter()
     del src, dst, weight
-    areas = points["area_node"]
+    areas = points["area_node"].tolist()
     centres = points["centre_node"]
-    s0 = time.perf_counter()
-    done = 0
-    first = []
-    for c in _order(centres.size, check):
+
+    def row(c: int) -> list[float]:
         dist = nx.single_source_dijkstra_path_length(R, int(centres[c]), weight="weight")
-        if done < len(check):
-            first.append([dist.get(int(a), math.inf) for a in areas])
-        done += 1
-        if time.perf_counter() - s0 > BUDGET_S and done >= 2:
-            break
-    s1 = time.perf_counter()
-    return {
-        "engine": f"networkx {nx.__version__}",
-        "build_s": t1 - t0,
-        "sampled_centres": done,
-        "sample_s": s1 - s0,
-        "full_matrix_estimate_s": (s1 - s0) * centres.size / done,
-        "max_diff_s": _check(points_file, np.array(first).T) if first else None,
-        "baseline_rss_gb": base,
-        "peak_rss_gb": _rss_gb(),
-    }
+        return [dist.get(a, math.inf) for a in areas]
+
+    return _sampled(f"networkx {nx.__version__}", t1 - t0, row, points_file, check=check,
+                    n_centres=centres.size, limit=None, baseline=base)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------

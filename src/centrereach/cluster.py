@@ -36,7 +36,7 @@ import pandas as pd
 
 from centrereach.errors import NetworkError
 from centrereach.netarrays import NetworkArrays
-from centrereach.traveltime import Router, _node_matrix, _transposed
+from centrereach.traveltime import Router, _minutes_frame, _node_matrix, _transposed
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_array
@@ -213,11 +213,9 @@ def matrix(
                 seconds[:, part] = block
             else:
                 seconds[part, :] = block
-    minutes = seconds[np.ix_(o_inv, d_inv)] / 60.0 + o_access[:, None] + d_access[None, :]
-    result = pd.DataFrame(
-        minutes, index=pd.Index(origins.index), columns=pd.Index(destinations.index)
+    result = _minutes_frame(
+        router, seconds[np.ix_(o_inv, d_inv)], o_access, d_access, origins, destinations
     )
-    result.attrs.update({"units": "min", "mode": router.mode, "weight": router.weight})
     logger.debug(
         "travel-time matrix %d x %d on %d workers in %.3f s",
         len(o_pos),

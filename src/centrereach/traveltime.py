@@ -1244,11 +1244,7 @@ class Router:
         seconds = _node_matrix(
             self._csr, o_pos, d_pos, progress=progress, reversed_csr=self._reversed_csr
         )
-        minutes = seconds / 60.0 + o_access[:, None] + d_access[None, :]
-        result = pd.DataFrame(
-            minutes, index=pd.Index(origins.index), columns=pd.Index(destinations.index)
-        )
-        result.attrs.update({"units": "min", "mode": self._mode, "weight": self._weight})
+        result = _minutes_frame(self, seconds, o_access, d_access, origins, destinations)
         logger.debug(
             "travel-time matrix %d x %d: snap %.3f s, routing %.3f s",
             len(o_pos),
@@ -1257,6 +1253,23 @@ class Router:
             time.perf_counter() - t1,
         )
         return result
+
+
+def _minutes_frame(
+    router: Router,
+    seconds: FloatArray,
+    o_access: FloatArray,
+    d_access: FloatArray,
+    origins: Points,
+    destinations: Points,
+) -> pd.DataFrame:
+    """The matrix in minutes: network seconds / 60 plus both access legs, labelled, in min."""
+    minutes = seconds / 60.0 + o_access[:, None] + d_access[None, :]
+    result = pd.DataFrame(
+        minutes, index=pd.Index(origins.index), columns=pd.Index(destinations.index)
+    )
+    result.attrs.update({"units": "min", "mode": router.mode, "weight": router.weight})
+    return result
 
 
 class NearestCentres:
