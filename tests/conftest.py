@@ -137,6 +137,47 @@ def _uses_shared_data(item: pytest.Item) -> bool:
     return "shared_data" in names
 
 
+# ------------------------------------------------------------ the session's own cache
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run the session on a cache of its own, removed at the end.
+
+    Network arrays are cached by the extract's content, so a cache left by an earlier run (of
+    another clone, another data folder, older code) would be served instead of what this code
+    builds: results must not depend on what the machine ran before, and the tests must not fill
+    the user's cache. Fetched web assets (npm tarballs for self-contained maps) stay where the
+    user keeps them, so that the suite does not fetch them again each time.
+    """
+    import tempfile
+
+    from centrereach import _settings
+
+    names = (_settings.ASSETS_DIR_ENV, _settings.CACHE_DIR_ENV)
+    before = {name: os.environ.get(name) for name in names}
+    folder = tempfile.mkdtemp(prefix="centrereach-test-cache-")
+    config.stash[_SESSION_CACHE] = (folder, before)
+    os.environ[_settings.ASSETS_DIR_ENV] = str(_settings.assets_dir())
+    os.environ[_settings.CACHE_DIR_ENV] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    if _SESSION_CACHE not in config.stash:
+        return
+    folder, before = config.stash[_SESSION_CACHE]
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+_SESSION_CACHE = pytest.StashKey[tuple[str, dict[str, "str | None"]]]()
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects anything
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark ``shared_data`` every test that uses the ``shared_data`` fixture, however indirectly."""

@@ -286,6 +286,25 @@ def test_the_cache_is_read_the_second_time(tmp_path: Path) -> None:
     assert not np.array_equal(changed.travel_time_s, first.travel_time_s)
 
 
+def test_a_cached_network_names_the_file_read_now(tmp_path: Path) -> None:
+    """The cache is keyed by content: the same extract elsewhere (another clone, a moved data
+    folder, another name) is served from it, but provenance names the file this run read."""
+    first_path = _grid_file(tmp_path)
+    cache = tmp_path / "cache"
+    first = load_network_arrays(first_path, mode="drive", cache_dir=cache, progress=False)
+    assert first.source_path == str(first_path) and first.source.startswith("grid.osm (")
+    moved = tmp_path / "elsewhere" / "derbyshire-latest.osm"
+    moved.parent.mkdir()
+    moved.write_bytes(first_path.read_bytes())
+    first_path.unlink()
+    again = load_network_arrays(moved, mode="drive", cache_dir=cache, progress=False)
+    assert again.cache_path == first.cache_path  # served from the cache, not built again
+    assert again.source_path == str(moved)
+    assert again.source == first.source.replace("grid.osm", "derbyshire-latest.osm", 1)
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(again, name), getattr(first, name), err_msg=name)
+
+
 def test_a_damaged_cache_file_is_built_again(tmp_path: Path) -> None:
     path = _grid_file(tmp_path)
     first = load_network_arrays(path, mode="walk", cache_dir=tmp_path, progress=False)

@@ -991,7 +991,7 @@ def load_network_arrays(
                     logger.warning("ignoring the unreadable cached network %s (%s)", cached, err)
                 else:
                     logger.info("%s network arrays served from the cache %s", mode.value, cached)
-                    return arrays
+                    return _read_from(arrays, path)
         t0 = time.perf_counter()
         stages.step(f"reading the ways of {path.name}")
         try:
@@ -1031,6 +1031,22 @@ def load_network_arrays(
             else:
                 arrays = _with_cache_path(arrays, cached)
         return arrays
+
+
+def _read_from(arrays: NetworkArrays, path: Path) -> NetworkArrays:
+    """Cached arrays, named after the file read now (the key is its content, not its path).
+
+    The same extract may sit elsewhere or under another name (another clone, a moved data
+    folder); provenance and the report must name the file this run read, not the one that
+    filled the cache.
+    """
+    before = Path(arrays.source_path).name if arrays.source_path else None
+    source = arrays.source
+    if before and source.startswith(f"{before} ("):
+        source = path.name + source[len(before) :]
+    object.__setattr__(arrays, "source_path", str(path))
+    object.__setattr__(arrays, "source", source)
+    return arrays
 
 
 def _with_cache_path(arrays: NetworkArrays, path: Path) -> NetworkArrays:
