@@ -6,6 +6,7 @@ code paths as a real cluster (tasks, scattered data, each worker's network cache
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from centrereach.scenarios import Scenario
 from centrereach.scenarios import evaluate_scenarios as local_scenarios
 from centrereach.study import Study
 from centrereach.synthetic import synthetic_inputs, synthetic_study
-from centrereach.traveltime import Router
+from centrereach.traveltime import NearestCentres, Router
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
 
@@ -55,6 +56,27 @@ def test_synthetic_study_on_the_cluster_equals_the_local_run(
     _same_result(on_cluster, synthetic_result)
     # the graphs have no cached arrays: their routing matrices were sent to the workers
     assert any(key.startswith("memory:") for key in cluster._NETWORKS)
+
+
+def test_a_study_without_the_full_matrix_on_the_cluster(client: Any, synthetic_result: Any) -> None:
+    """``matrix = "nearest"`` with a client: the k nearest and their scenarios are read on the
+    client's machine, public transport as before; the local run's tables, to the bit."""
+    study = dataclasses.replace(synthetic_study(n_side=16), matrix="nearest", nearest_k=2)
+    local = study.run(progress=False)
+    on_cluster = study.run(progress=False, client=client)
+    for name in ("table", "summary", "equity"):
+        pd.testing.assert_frame_equal(getattr(on_cluster, name), getattr(local, name),
+                                      check_exact=True)  # fmt: skip
+    for mode in ("drive", "walk", "cycle"):
+        got, expected = on_cluster.matrices[mode], local.matrices[mode]
+        assert isinstance(got, NearestCentres)
+        pd.testing.assert_frame_equal(got.times_min, expected.times_min, check_exact=True)
+        pd.testing.assert_frame_equal(got.centre_ids, expected.centre_ids)
+    transit = on_cluster.matrices["transit"]
+    pd.testing.assert_frame_equal(transit, synthetic_result.matrices["transit"])
+    pd.testing.assert_frame_equal(
+        on_cluster.table, synthetic_result.table, check_exact=False, rtol=0, atol=1e-9
+    )
 
 
 @pytest.mark.shared_data

@@ -10,6 +10,7 @@ The output folder is checked, and held against other runs, before the study runs
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import sys
@@ -285,6 +286,7 @@ def optimise(
     with user_errors(debug) as interrupts, _console(debug, True):
         study = Study.from_toml(study_file)
         _check_optimise_options(study, keep, objective, mode, threshold, must_open, must_close)
+        study = dataclasses.replace(study, matrix="full")  # "auto": the optimiser needs it
         folder = study.output_folder(out, kind="optimise")
         inputs = study.input_paths(data_dir, network_files=networks)
         with claim_output_folder(folder, force=force, protect=inputs) as claimed:
@@ -317,6 +319,13 @@ def _check_optimise_options(
 ) -> None:
     """Refuse options that cannot work with this study before it runs (it may take minutes)."""
     where = study.path or "the study"
+    if study.matrix == "nearest":
+        msg = (
+            f'the study {where} says [analysis] matrix = "nearest": each area\'s nearest '
+            "centres only, and the optimiser needs every area's time to every centre. Set "
+            'matrix = "full" (or "auto") in its [analysis] table to optimise it.'
+        )
+        raise CommandError(msg)
     if mode is not None and mode not in study.modes:
         msg = (
             f"--mode {mode}: the study {where} has no {mode} travel times (its modes: "

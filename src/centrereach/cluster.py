@@ -36,7 +36,13 @@ import pandas as pd
 
 from centrereach.errors import NetworkError
 from centrereach.netarrays import NetworkArrays
-from centrereach.traveltime import Router, _minutes_frame, _node_matrix, _transposed
+from centrereach.traveltime import (
+    NearestCentres,
+    Router,
+    _minutes_frame,
+    _node_matrix,
+    _transposed,
+)
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_array
@@ -350,13 +356,17 @@ def evaluator(client: Any) -> Callable[..., pd.DataFrame]:
     """
 
     def evaluate(
-        matrix: pd.DataFrame,
+        matrix: pd.DataFrame | NearestCentres,
         scenarios: Sequence[Scenario],
         *,
         mode: Mode | str,
         areas: pd.DataFrame | None = None,
         columns: Sequence[str] = (),
     ) -> pd.DataFrame:
+        if isinstance(matrix, NearestCentres):  # lists, not a matrix: here, in milliseconds
+            from centrereach.scenarios import evaluate_scenarios as local
+
+            return local(matrix, scenarios, mode=mode, areas=areas, columns=columns)
         return evaluate_scenarios(client, matrix, scenarios, mode=mode, areas=areas,
                                   columns=columns)  # fmt: skip
 

@@ -3,8 +3,9 @@
 :func:`write_outputs` writes into one folder (see ``docs/outputs.md`` for every column):
 
 * ``areas.csv`` and ``areas.gpkg`` (one row per area x scenario x mode), ``summary.csv``,
-  ``equity.csv``, ``matrix_<mode>.csv``, ``results.xlsx`` (the same tables as sheets) and
-  ``optimise.csv`` when the result carries an optimisation;
+  ``equity.csv``, ``matrix_<mode>.csv`` (``nearest_<mode>.csv`` for a study routed without the
+  full matrix), ``results.xlsx`` (the same tables as sheets) and ``optimise.csv`` when the
+  result carries an optimisation;
 * ``study.json``: the provenance (inputs with SHA-256, networks, settings, versions);
 * the interactive maps ``maps/<scenario>_<mode>.html`` and ``report.html``
   (:func:`centrereach.report.write_report_and_maps`);
@@ -57,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from centrereach._io import atomic_path, file_mode
@@ -66,6 +68,7 @@ from centrereach.errors import CentrereachError, OutputError
 from centrereach.maps import map_filename
 from centrereach.report import write_report_and_maps
 from centrereach.results import StudyResult
+from centrereach.traveltime import NearestCentres
 
 __all__ = ["MANIFEST_NAME", "OutputFolder", "claim_output_folder", "write_outputs", "write_tables"]
 
@@ -871,6 +874,21 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _nearest_table(near: NearestCentres) -> pd.DataFrame:
+    """Each area's ``k`` nearest centres, a row each: ``lsoa_code``, ``rank``, ``centre_id``,
+    ``time_min`` (minutes, door to door); centres beyond those an area reaches are left out."""
+    times, ids = near.times_min, near.centre_ids
+    table = pd.DataFrame(
+        {
+            "lsoa_code": np.repeat(near.origins.astype(str).to_numpy(), near.k),
+            "rank": np.tile(np.arange(1, near.k + 1), len(near.origins)),
+            "centre_id": ids.to_numpy().ravel(),
+            "time_min": times.to_numpy().ravel(),
+        }
+    )
+    return table[table["centre_id"].notna()].reset_index(drop=True)
+
+
 def _text_not_formula(book: Any) -> None:
     """Make every cell that starts like a formula (``=``, ``+``, ``-``, ``@``) plain text.
 
@@ -925,6 +943,12 @@ def write_tables(result: StudyResult, folder: Path) -> list[Path]:
     equity.to_csv(folder / "equity.csv", index=False, float_format="%.4f")
     written += [folder / n for n in ("areas.csv", "areas.gpkg", "summary.csv", "equity.csv")]
     for mode, matrix in result.matrices.items():
+        if isinstance(matrix, NearestCentres):  # a study routed without the full matrix
+            _nearest_table(matrix).to_csv(
+                folder / f"nearest_{mode}.csv", index=False, float_format="%.3f"
+            )
+            written.append(folder / f"nearest_{mode}.csv")
+            continue
         matrix.to_csv(folder / f"matrix_{mode}.csv", float_format="%.3f")
         written.append(folder / f"matrix_{mode}.csv")
     about = pd.DataFrame(

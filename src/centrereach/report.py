@@ -762,6 +762,7 @@ def _notes(result: StudyResult) -> dict[str, Any]:
             (MODE_TITLES.get(str(mode), str(mode)), str(why))
             for mode, why in (result.provenance.get("modes_skipped") or {}).items()
         ],
+        "routing": _routing(result),
         "max_snap": f"{result.max_snap_m:,.0f}",
         "excluded": excluded,
         "locations": locations,
@@ -771,6 +772,20 @@ def _notes(result: StudyResult) -> dict[str, Any]:
         "vintages": vintages,
         "study_notes": result.notes,
     }
+
+
+def _routing(result: StudyResult) -> str:
+    """A sentence on a study routed without the full matrix (nothing for the usual one)."""
+    record = result.provenance.get("matrix") or {}
+    if record.get("method") != "nearest":
+        return ""
+    return (
+        f"With {record.get('pairs', 0):,} area-centre pairs, the road times were not computed "
+        f"for every pair: each area's {record.get('k')} nearest centres were found in one "
+        "search from every centre at once, and each scenario's nearest open centre taken from "
+        "them; an area whose nearest centres a scenario closes (all but one) was searched "
+        "again. The times are the same as those of the full matrix."
+    )
 
 
 def _sources(result: StudyResult) -> dict[str, Any]:

@@ -42,11 +42,12 @@ from centrereach._words import (
     mode_words,
     weight_words,
 )
-from centrereach.errors import UnknownScenarioError
+from centrereach.errors import StudyFileError, UnknownScenarioError
 from centrereach.metrics import DEFAULT_THRESHOLDS_MIN, equity_table, summary_table
 from centrereach.optimisation import Objective, OptimiseResult
 from centrereach.optimisation import optimise as find_best
 from centrereach.scenarios import BASELINE, Scenario, evaluate_scenarios, scenario_from_spec
+from centrereach.traveltime import NearestCentres
 
 if TYPE_CHECKING:
     import folium
@@ -277,7 +278,9 @@ class StudyResult:
     centres
         The centres (GeoDataFrame, index the centre id).
     matrices
-        Per mode, the travel-time matrix (minutes; areas x centres).
+        Per mode, the travel-time matrix (minutes; areas x centres), or, for a study too large
+        for one (``[analysis] matrix``), each area's ``k`` nearest centres
+        (:class:`~centrereach.traveltime.NearestCentres`): the tables are the same.
     scenarios
         Per name, the :class:`~centrereach.scenarios.Scenario` (baseline first).
     excluded
@@ -302,7 +305,7 @@ class StudyResult:
     equity: pd.DataFrame
     areas: gpd.GeoDataFrame
     centres: gpd.GeoDataFrame
-    matrices: Mapping[str, pd.DataFrame]
+    matrices: Mapping[str, pd.DataFrame | NearestCentres]
     scenarios: Mapping[str, Scenario]
     weight: str = "children"
     thresholds_min: tuple[float, ...] = tuple(float(t) for t in DEFAULT_THRESHOLDS_MIN)
@@ -325,7 +328,7 @@ class StudyResult:
     @classmethod
     def from_matrices(
         cls,
-        matrices: Mapping[str, pd.DataFrame],
+        matrices: Mapping[str, pd.DataFrame | NearestCentres],
         *,
         centres: gpd.GeoDataFrame,
         areas: gpd.GeoDataFrame,
@@ -342,7 +345,8 @@ class StudyResult:
         Parameters
         ----------
         matrices
-            Per mode, minutes from each area (rows, ``lsoa_code``) to each centre (columns).
+            Per mode, minutes from each area (rows, ``lsoa_code``) to each centre (columns), or
+            each area's ``k`` nearest centres (:meth:`~centrereach.traveltime.Router.nearest_k`).
         centres, areas
             The centres and the areas (index ``lsoa_code``; the weight column, and
             ``imd_decile`` for the deprivation tables).
@@ -795,6 +799,15 @@ class StudyResult:
         mode = mode or self.modes[0]
         self._check(BASELINE, mode)
         matrix = self.matrices[mode]
+        if isinstance(matrix, NearestCentres):
+            msg = (
+                f"the optimiser needs every area's time to every centre, and this result holds "
+                f"each area's {matrix.k} nearest {mode} centres only (the study routed "
+                f"{len(matrix.origins):,} areas x {len(matrix.centres):,} centres without the "
+                'full matrix). Run the study with [analysis] matrix = "full" in the study file '
+                '(Study(..., matrix="full") in Python).'
+            )
+            raise StudyFileError(msg)
         shapes = self.areas.reindex(matrix.index)
         weights = shapes[self.weight].fillna(0).astype(float)
         deciles = shapes.get("imd_decile")
@@ -858,7 +871,7 @@ class StudyResult:
 
 
 def _evaluate(
-    matrices: Mapping[str, pd.DataFrame],
+    matrices: Mapping[str, pd.DataFrame | NearestCentres],
     scenarios: Sequence[Scenario],
     areas: pd.DataFrame,
     *,

@@ -58,7 +58,7 @@ from centrereach.transit import (
     DEFAULT_MAX_TRANSFER_WALK_MIN,
     TransitRouter,
 )
-from centrereach.traveltime import SNAP_WARNING_M, Router
+from centrereach.traveltime import SNAP_WARNING_M, NearestCentres, Router
 
 if TYPE_CHECKING:
     from centrereach.study import Study
@@ -199,16 +199,27 @@ def run_study(
     _check_coverage(excluded_all, len(areas), min_coverage=study.min_coverage)
     covered = areas.loc[[c for c in areas.index if str(c) not in excluded_all]]
     covered_points = points.loc[covered.index]
-    matrices: dict[str, pd.DataFrame] = {}
+    matrices: dict[str, pd.DataFrame | NearestCentres] = {}
+    method = study.matrix_method(len(covered), len(centres))
     for mode in [m for m in modes if m != "transit"]:
         _warn_far(origin_snaps[mode].loc[covered.index, "snap_m"], mode)
-        logger.info("computing the %s travel-time matrix", mode)
         snaps = {
             "origin_snap": origin_snaps[mode].loc[covered.index],
             "destination_snap": centre_snaps[mode],
         }
         router = routers[network_of[mode]]
-        if client is None:
+        if method == "nearest":
+            # one search from every centre at once, on this machine (a cluster would not
+            # share it); each scenario then reads the lists (docs/national.md)
+            logger.info(
+                "finding every area's %d nearest centres by %s (%s area-centre pairs: not the "
+                "full matrix)", study.nearest_k, mode, f"{len(covered) * len(centres):,}",
+            )  # fmt: skip
+            matrices[mode] = router.nearest_k(
+                covered_points, centres, k=study.nearest_k, progress=progress, **snaps
+            )
+        elif client is None:
+            logger.info("computing the %s travel-time matrix", mode)
             matrices[mode] = router.matrix(covered_points, centres, progress=progress, **snaps)
         else:
             from centrereach import cluster
@@ -222,7 +233,7 @@ def run_study(
         walk = routers["walk"]
         osnap = origin_snaps["transit"].loc[covered.index]
         walk_matrix = matrices.get("walk")
-        if walk_matrix is None:
+        if not isinstance(walk_matrix, pd.DataFrame):  # transit's own matrix is always full
             walk_matrix = walk.matrix(
                 covered_points, centres, origin_snap=osnap,
                 destination_snap=centre_snaps["transit"],
@@ -252,7 +263,7 @@ def run_study(
     provenance = _provenance(
         study, mode_routers, centres=centres, areas=areas, data_dir=folder, started=started,
         excluded=excluded_all, modes=modes, skipped=skipped, transit=transit_record,
-        feeds=feeds,
+        feeds=feeds, matrix=_matrix_record(study, method, len(covered), len(centres)),
     )  # fmt: skip
     evaluate = None
     if client is not None:
@@ -281,6 +292,22 @@ def run_study(
         centre_snaps={m: centre_snaps[m] for m in modes},
         provenance=provenance,
     )
+
+
+def _matrix_record(study: Study, method: str, n_areas: int, n_centres: int) -> dict[str, Any]:
+    """How the times were routed, for ``study.json`` and the report's method section."""
+    record: dict[str, Any] = {"method": method, "setting": study.matrix,
+                              "pairs": n_areas * n_centres}  # fmt: skip
+    if method == "nearest":
+        record["k"] = study.nearest_k
+        record["description"] = (
+            f"each area's {study.nearest_k} nearest centres by road (one search from every "
+            "centre at once), not the full matrix; a scenario that closes all but one of them "
+            "searches that area again, exactly. Public transport, when studied, is a full matrix."
+        )
+    else:
+        record["description"] = "every area to every centre (the full travel-time matrix)"
+    return record
 
 
 # --------------------------------------------------------------------------------------------
@@ -575,6 +602,7 @@ def _provenance(
     skipped: Mapping[str, str],
     transit: Mapping[str, Any] | None,
     feeds: Sequence[Feed],
+    matrix: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What went into a run: files with checksums, networks, timetables, settings, versions."""
     attrs = getattr(areas, "attrs", {})
@@ -640,6 +668,7 @@ def _provenance(
         "weight": study.weight,
         "max_snap_m": study.max_snap_m,
         "speed_model": study.speed_model,
+        "matrix": dict(matrix) if matrix is not None else None,
         "inputs": inputs,
         "networks": networks,
         "areas": {

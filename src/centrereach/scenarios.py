@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 
 from centrereach.errors import StudyFileError, UnknownCentreError
 from centrereach.network import Mode
-from centrereach.traveltime import nearest_centre
+from centrereach.traveltime import NearestCentres, nearest_centre
 
 __all__ = ["BASELINE", "Scenario", "evaluate_scenarios", "scenario_from_spec"]
 
@@ -221,7 +222,7 @@ def scenario_from_spec(name: str, spec: Mapping[str, Any], centres: pd.DataFrame
 
 
 def evaluate_scenarios(
-    matrix: pd.DataFrame,
+    matrix: pd.DataFrame | NearestCentres,
     scenarios: Sequence[Scenario],
     *,
     mode: Mode | str,
@@ -233,7 +234,9 @@ def evaluate_scenarios(
     Parameters
     ----------
     matrix
-        Travel times (minutes), index = areas, columns = centre ids.
+        Travel times (minutes), index = areas, columns = centre ids; or the areas' ``k``
+        nearest centres (:meth:`Router.nearest_k <centrereach.traveltime.Router.nearest_k>`),
+        which give the same table without the full matrix.
     scenarios
         The scenarios; the baseline (every centre in ``matrix`` open) is added first.
     mode
@@ -262,14 +265,19 @@ def evaluate_scenarios(
     2         x   close-b       5.0         0.0
     3         y   close-b      20.0        12.0
     """
-    base = nearest_centre(matrix)
-    everyone = Scenario(BASELINE, "All centres open", tuple(str(c) for c in matrix.columns))
+    if isinstance(matrix, NearestCentres):
+        rows, centres, nearest = matrix.origins, matrix.centres, matrix.scenario
+    else:
+        rows, centres = matrix.index, matrix.columns
+        nearest = partial(nearest_centre, matrix)
+    base = nearest(None)
+    everyone = Scenario(BASELINE, "All centres open", tuple(str(c) for c in centres))
     frames = []
     for scenario in [everyone, *[s for s in scenarios if s.name != BASELINE]]:
-        best = base if scenario.name == BASELINE else nearest_centre(matrix, scenario.open_centres)
+        best = base if scenario.name == BASELINE else nearest(scenario.open_centres)
         frame = pd.DataFrame(
             {
-                "lsoa_code": matrix.index.astype(str),
+                "lsoa_code": rows.astype(str),
                 "scenario": scenario.name,
                 "mode": str(mode),
                 "time_min": best["time_min"].to_numpy(dtype=float),

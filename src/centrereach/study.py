@@ -97,6 +97,9 @@ STUDY_KEYS: dict[str, dict[str, str]] = {
         "max_snap_m": "areas whose origin is farther than this from the network are excluded",
         "speed_model": "realistic (default) or free-flow",
         "min_coverage": "fraction of areas that must be covered (default 0.5)",
+        "matrix": "auto (default), full or nearest: every area to every centre, or each "
+        "area's k nearest centres (auto: nearest above 10 million area-centre pairs)",
+        "nearest_k": "centres kept per area when the matrix is not full (default 12, >= 2)",
     },
     "transit": {
         "gtfs": "GTFS feed(s): a dataset id (bods-gtfs-east-midlands), a .zip or a folder; list",
@@ -113,6 +116,10 @@ STUDY_KEYS: dict[str, dict[str, str]] = {
 MODES = tuple(m.value for m in Mode)
 WEIGHTS = ("children", "population", "under5")
 SPEED_MODELS = ("realistic", "free-flow")
+MATRIX_METHODS = ("auto", "full", "nearest")
+#: Above this many area-centre pairs, ``matrix = "auto"`` keeps each area's k nearest centres
+#: instead of the full matrix (80 MB of minutes, and one network search per centre).
+FULL_MATRIX_LIMIT = 10_000_000
 NETWORK_SOURCES = ("geofabrik", "overpass")
 LOCATIONS = ("latlon", "en", "postcode", "geometry")
 DEFAULT_MAX_SNAP_M = 1_000.0
@@ -126,6 +133,7 @@ NUMBER_RANGES: dict[str, tuple[float, float, bool, str]] = {
     "thresholds_min": (0.0, 1_440.0, False, "minutes, more than 0 and at most 1440 (a day)"),
     "max_access_walk_min": (0.0, 120.0, False, "minutes, more than 0 and at most 120"),
     "max_transfer_walk_min": (0.0, 60.0, True, "minutes, from 0 to 60"),
+    "nearest_k": (2.0, 1_000.0, True, "a whole number of centres, from 2 to 1000"),
 }
 
 
@@ -136,6 +144,8 @@ def _number_problem(key: str, value: Any) -> str | None:
         return f"must be {words}, not {value!r}"
     if not math.isfinite(value):
         return f"must be {words}, not {value!r} (a finite number)"
+    if key == "nearest_k" and value != int(value):
+        return f"must be {words}, not {value!r}"
     if value < low or (value == low and not low_ok) or value > high:
         return f"must be {words}, not {value!r}"
     return None
@@ -439,7 +449,9 @@ class Study:
     ``networks`` and ``feeds`` may be given as ready GeoDataFrames, networks (networkx graphs,
     or :class:`~centrereach.netarrays.NetworkArrays`) and GTFS feeds; :meth:`run` then skips
     loading. ``transit_spec`` holds the ``[transit]`` table (``date``,
-    ``window``, ``step_min``, ``statistic``, ``gtfs``, the walking limits).
+    ``window``, ``step_min``, ``statistic``, ``gtfs``, the walking limits). ``matrix``
+    (``"auto"``, ``"full"`` or ``"nearest"``) and ``nearest_k`` say whether the road times are
+    the full matrix or each area's ``nearest_k`` nearest centres (:meth:`matrix_method`).
 
     Examples
     --------
@@ -466,6 +478,8 @@ class Study:
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     min_coverage: float = 0.5
     speed_model: str = "realistic"
+    matrix: str = "auto"
+    nearest_k: int = 12
     path: Path | None = None
     centres: gpd.GeoDataFrame | None = None
     areas: gpd.GeoDataFrame | None = None
@@ -485,7 +499,11 @@ class Study:
             ("max_snap_m", [self.max_snap_m]),
             ("min_coverage", [self.min_coverage]),
             ("thresholds_min", list(self.thresholds_min) or [None]),
+            ("nearest_k", [self.nearest_k]),
         )
+        if self.matrix not in MATRIX_METHODS:
+            msg = f"matrix must be one of {', '.join(MATRIX_METHODS)}; got {self.matrix!r}"
+            raise StudyFileError(msg)
         for key, values in checks:
             for value in values:
                 problem = _number_problem(key, value)
@@ -572,9 +590,33 @@ class Study:
             max_snap_m=reader.number("analysis", "max_snap_m", DEFAULT_MAX_SNAP_M),
             min_coverage=reader.number("analysis", "min_coverage", 0.5),
             speed_model=reader.choice("analysis", "speed_model", SPEED_MODELS, "realistic"),
+            matrix=reader.choice("analysis", "matrix", MATRIX_METHODS, "auto"),
+            nearest_k=int(reader.number("analysis", "nearest_k", 12)),
             path=file.resolve(),
             transit_spec=transit,
         )
+
+    def matrix_method(self, n_areas: int, n_centres: int) -> str:
+        """``"full"`` or ``"nearest"``: how a run with this many areas and centres routes.
+
+        ``[analysis] matrix`` decides; ``"auto"`` keeps the full matrix (every area to every
+        centre: the optimiser and ``matrix_<mode>.csv`` need it) up to
+        :data:`FULL_MATRIX_LIMIT` area-centre pairs, and each area's ``nearest_k`` nearest
+        centres above (the answer to every closure scenario is the same, see
+        :class:`~centrereach.traveltime.NearestCentres`). With no more centres than
+        ``nearest_k`` the lists would hold every centre: the matrix is full.
+
+        >>> study = Study(name="t", title="T")
+        >>> study.matrix_method(600, 22), study.matrix_method(33_755, 3_000)
+        ('full', 'nearest')
+        >>> Study(name="t", title="T", matrix="nearest").matrix_method(600, 12)
+        'full'
+        """
+        if n_centres <= self.nearest_k:
+            return "full"
+        if self.matrix == "auto":
+            return "nearest" if n_areas * n_centres > FULL_MATRIX_LIMIT else "full"
+        return self.matrix
 
     def output_folder(
         self, out: str | os.PathLike[str] | None = None, *, kind: str = "run"
