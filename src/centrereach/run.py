@@ -2,7 +2,9 @@
 
 :func:`run_study` loads the centres and the areas, builds (or reads) one network per mode,
 snaps areas and centres to it, leaves out the areas the network does not cover, computes one
-exact travel-time matrix per mode and evaluates every scenario on the matrices. Public transport
+exact travel-time matrix per mode (or, for a study too large for one, each area's ``k`` nearest
+centres: ``[analysis] matrix``, :meth:`Study.matrix_method`) and evaluates every scenario on
+them. Public transport
 (``transit``) walks on the walk network and rides the study's GTFS timetables
 (:class:`centrereach.transit.TransitRouter`); without a feed it is left out, and a
 :class:`~centrereach.errors.ModeSkippedWarning` says so. It records what
