@@ -80,51 +80,9 @@ def _rss_gb() -> float:
 
 def england_like(side: int, seed: int = SEED) -> Any:
     """An England-like road graph as centrereach network arrays (see the module docstring)."""
-    from osmnx.distance import great_circle
+    from centrereach.synthetic import synthetic_country
 
-    from centrereach.netarrays import NetworkArrays
-
-    rng = np.random.default_rng(seed)
-    spacing_m, lat0, lon0 = 130.0, 51.0, -3.0
-    dlat = spacing_m / 111_320.0
-    dlon = spacing_m / (111_320.0 * math.cos(math.radians(lat0 + dlat * side / 2)))
-    row, col = np.divmod(np.arange(side * side, dtype=np.int64), side)
-    lon = lon0 + dlon * (col + rng.uniform(-0.3, 0.3, row.size))
-    lat = lat0 + dlat * (row + rng.uniform(-0.3, 0.3, row.size))
-    ids = np.arange(side * side, dtype=np.int64)
-    east, north = ids[col < side - 1], ids[row < side - 1]
-    u = np.concatenate([east, north])
-    v = np.concatenate([east + 1, north + side])
-    line = np.concatenate([row[east], col[north]])  # the row or column a segment runs along
-    road = np.full(u.size, 3, dtype=np.int8)  # 0 motorway, 1 A road, 2 B road, 3 residential
-    road[line % 10 == 0] = 2
-    road[line % 50 == 0] = 1
-    road[line % 250 == 0] = 0
-    keep = (road < 3) | (rng.random(u.size) >= 0.35)
-    u, v, road = u[keep], v[keep], road[keep]
-    kph = np.array([96.0, 64.0, 48.0, 32.0])[road]
-    length = great_circle(lat[u], lon[u], lat[v], lon[v])
-    seconds = length / (kph / 3.6)
-    one_way = (road == 3) & (rng.random(u.size) < 0.05)
-    flip = rng.random(u.size) < 0.5
-    fwd, bwd = ~(one_way & flip), ~(one_way & ~flip)
-    a = np.concatenate([u[fwd], v[bwd]])
-    b = np.concatenate([v[fwd], u[bwd]])
-    t = np.concatenate([seconds[fwd], seconds[bwd]])
-    m = np.concatenate([length[fwd], length[bwd]])
-    order = np.lexsort((b, a))
-    return NetworkArrays(
-        node_ids=ids,
-        lon=lon,
-        lat=lat,
-        indptr=np.searchsorted(a[order], np.arange(ids.size + 1)),
-        indices=b[order].astype(np.int32),
-        travel_time_s=t[order],
-        length_m=m[order],
-        mode="drive",
-        speed_model={"description": "synthetic: 96/64/48/32 km/h by road class"},
-        source=f"synthetic England-like grid, {side} x {side} nodes (seed {seed})",
-    )
+    return synthetic_country(side, seed=seed)
 
 
 def make_points(arrays: Any, n_areas: int, n_centres: int, seed: int) -> dict[str, Any]:

@@ -709,3 +709,49 @@ def test_no_warning_for_complete_real_data(shared_data: Path, lsoa21: gpd.GeoDat
             population=shared_data / IOD25_FILE6,
             study_area=["E07000034"],
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# a country: the national study's areas
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_england_is_every_english_lsoa_with_its_decile(
+    shared_data: Path, lsoa21: gpd.GeoDataFrame
+) -> None:
+    """``study_area="England"`` on the England-and-Wales boundaries: the 33,755 LSOAs IoD2025
+    ranks, each with its decile, and no warning about Wales's areas (which it leaves out)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CoverageWarning)
+        england = load_areas(
+            lsoa21,
+            deprivation=shared_data / IOD25,
+            population=[shared_data / SAPE],
+            centroids=shared_data / CENTROIDS,
+            lookup=shared_data / LOOKUP,
+            study_area="England",
+        )
+    ranked = pd.read_csv(shared_data / IOD25, usecols=["lsoa21_code"])["lsoa21_code"]
+    assert len(england) == len(ranked) == 33_755
+    assert set(england.index) == set(ranked)
+    assert england["imd_decile"].notna().all()
+    assert england["children"].notna().all() and (england["children"] > 0).all()
+    wales = lsoa21[lsoa21["lsoa21_code"].str.startswith("W")]
+    assert len(wales) == len(lsoa21) - 33_755 == 1_917
+    # by the ONS code too, and Wales on its own (no English deciles: a warning names them)
+    by_code = load_areas(lsoa21, study_area="E92000001")
+    assert by_code.index.equals(load_areas(lsoa21, study_area="england").index)
+    assert set(by_code.index) == set(england.index)
+    assert set(load_areas(lsoa21, study_area="Wales").index) == set(wales["lsoa21_code"])
+
+
+def test_a_country_alone(shared_data: Path, lsoa21: gpd.GeoDataFrame) -> None:
+    with pytest.raises(DataFormatError, match="mixes a country with districts"):
+        load_areas(
+            lsoa21, study_area=["England", "E07000034"], lad_lookup=shared_data / WARD_LOOKUP
+        )
+    welsh = lsoa21[lsoa21["lsoa21_code"].str.startswith("W")].head(3)
+    with pytest.raises(DataFormatError, match=r"selects no LSOA .* start with W"):
+        load_areas(welsh, study_area="England")

@@ -522,3 +522,50 @@ def test_optimise_command(shared_data: Path, tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "o" / "optimise.csv")
     assert {"scenario", "value", "best_value", "shortfall", "swaps"} <= set(table.columns)
     assert (table.loc[table["open_centres"] == 2, "shortfall"] >= -1e-9).all()
+
+
+# ------------------------------------------------------------ [area] country: a national study
+
+
+def _with_area(tmp_path: Path, area: str) -> Path:
+    path = tmp_path / "national.toml"
+    path.write_text(
+        textwrap.dedent(
+            """\
+            [study]
+            name = "national"
+
+            [area]
+            {area}
+
+            [centres]
+            file = "hubs.csv"
+
+            [network]
+            drive = "england-latest.osm.pbf"
+            """
+        ).format(area=area),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("country", ["England", "wales", "E92000001"])
+def test_area_country(tmp_path: Path, country: str) -> None:
+    assert Study.from_toml(_with_area(tmp_path, f'country = "{country}"')).area == {
+        "country": country
+    }
+
+
+@pytest.mark.parametrize(
+    ("area", "message"),
+    [
+        ('country = "Scotland"', r"line 5, key 'area.country': 'Scotland' is not a country of "
+         r"the LSOAs\. Allowed values: England, Wales"),
+        ('country = "England"\ndistricts = ["E07000034"]', r"line 5, key 'area.country': the "
+         r"study area is given twice \(districts and country\): keep one of them"),
+    ],
+)  # fmt: skip
+def test_area_country_errors(tmp_path: Path, area: str, message: str) -> None:
+    with pytest.raises(StudyFileError, match=message):
+        Study.from_toml(_with_area(tmp_path, area))

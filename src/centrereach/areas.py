@@ -79,7 +79,11 @@ logger = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike[str]
 StudyArea: TypeAlias = "str | Sequence[str] | BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries"
-"""District codes or names, a county, or a polygon (EPSG:4326): see :func:`load_areas`."""
+"""District codes or names, a county, a country, or a polygon (EPSG:4326): see
+:func:`load_areas`."""
+
+#: Countries a study area may name, by name or ONS code: the first letter of their LSOA codes.
+COUNTRIES: dict[str, str] = {"england": "E", "e92000001": "E", "wales": "W", "w92000004": "W"}
 
 #: Number of LSOAs in England ranked by each IoD edition (the denominators of ranks and deciles).
 ENGLAND_LSOA_COUNT = {2019: 32_844, 2025: 33_755}
@@ -604,8 +608,11 @@ def load_areas(
     study_area
         ``None`` (every area in the file); district codes or names (``"E07000034"``,
         ``"Chesterfield"``, or a list); a county code or name (``"E10000007"``,
-        ``"Derbyshire"``, needs ``county_lookup``); or a shapely polygon / GeoDataFrame in
-        EPSG:4326 (areas whose origin lies inside).
+        ``"Derbyshire"``, needs ``county_lookup``); a country, ``"England"`` or ``"Wales"``
+        (or ``"E92000001"``, ``"W92000004"``: the areas whose LSOA codes start with ``E`` or
+        ``W``; a national study of England without Wales's 1,917 LSOAs, which have no English
+        deprivation deciles); or a shapely polygon / GeoDataFrame in EPSG:4326 (areas whose
+        origin lies inside).
     lookup
         The ONS LSOA 2011 -> LSOA 2021 look-up (with its district columns). Needed when data
         and boundaries are of different vintages; also gives districts.
@@ -944,6 +951,24 @@ def _select_study_area(
             raise DataFormatError(msg)
         return selected
     items = [study_area] if isinstance(study_area, str) else list(study_area)
+    letters = {COUNTRIES[str(i).strip().casefold()] for i in items
+               if str(i).strip().casefold() in COUNTRIES}  # fmt: skip
+    if letters:
+        others = [i for i in items if str(i).strip().casefold() not in COUNTRIES]
+        if others:
+            msg = (
+                f"the study area {items} mixes a country with districts or counties: give the "
+                "country alone (every area in it), or the districts alone."
+            )
+            raise DataFormatError(msg)
+        selected = areas[areas.index.str[:1].isin(letters)]
+        if selected.empty:
+            msg = (
+                f"the study area {items} selects no LSOA from the boundaries file: its codes "
+                f"start with {', '.join(sorted(set(areas.index.str[:1])))}."
+            )
+            raise DataFormatError(msg)
+        return selected
     lad_codes = set(areas["lad_code"].dropna())
     if not lad_codes:
         msg = (

@@ -366,6 +366,8 @@ def _areas(study: Study, data_dir: Path | None) -> gpd.GeoDataFrame:
         study_area = list(study.area["districts"])
     elif study.area.get("county"):
         study_area = str(study.area["county"])
+    elif study.area.get("country"):
+        study_area = str(study.area["country"])
     boundaries = one("boundaries")
     assert boundaries is not None
     population = d.get("population")

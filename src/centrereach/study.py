@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from centrereach import _settings, sources
+from centrereach.areas import COUNTRIES
 from centrereach.errors import (
     CentrereachError,
     DataNotFoundError,
@@ -62,6 +63,7 @@ STUDY_KEYS: dict[str, dict[str, str]] = {
     "area": {
         "districts": "district codes or names (list)",
         "county": "a county code or name (e.g. E10000007 or Derbyshire)",
+        "country": "England or Wales (every LSOA in it: a national study)",
         "polygon": "a GeoJSON/GeoPackage file of the study-area boundary",
         "description": "words for the report (e.g. 'the part of Chesterfield the map covers')",
     },
@@ -389,6 +391,18 @@ def _area_table(reader: _Reader) -> dict[str, Any]:
         area["districts"] = reader.strings("area", "districts")
     for key in ("county", "polygon", "description"):
         reader.string("area", key)
+    country = reader.string("area", "country")
+    if country is not None and country.strip().casefold() not in COUNTRIES:
+        raise reader.fail(
+            "area", "country", f"{country!r} is not a country of the LSOAs. Allowed values: "
+            "England, Wales (or their ONS codes E92000001, W92000004).",
+        )  # fmt: skip
+    given = [k for k in ("polygon", "districts", "county", "country") if k in area]
+    if len(given) > 1:
+        raise reader.fail(
+            "area", given[1], f"the study area is given twice ({' and '.join(given)}): keep one "
+            "of them.",
+        )  # fmt: skip
     return area
 
 

@@ -18,7 +18,13 @@ import numpy.typing as npt
 from centrereach.netarrays import NetworkArrays, _csr_min
 from centrereach.study import Study
 
-__all__ = ["SYNTHETIC_NOTE", "synthetic_feed", "synthetic_inputs", "synthetic_study"]
+__all__ = [
+    "SYNTHETIC_NOTE",
+    "synthetic_country",
+    "synthetic_feed",
+    "synthetic_inputs",
+    "synthetic_study",
+]
 
 SYNTHETIC_NOTE = "SYNTHETIC DATA: Synthshire is invented for demonstrations; not a real place."
 _ORIGIN_LON, _ORIGIN_LAT = 1.30, 54.40
@@ -401,4 +407,71 @@ def synthetic_study(
             "statistic": "median",
         },
         notes=(SYNTHETIC_NOTE,),
+    )
+
+
+def synthetic_country(
+    side: int,
+    *,
+    seed: int = 2024,
+    lon0: float = -3.0,
+    lat0: float = 51.0,
+    spacing_m: float = 130.0,
+) -> NetworkArrays:
+    """A country-sized synthetic drive network, as routing arrays (for benchmarks and tests).
+
+    ``side`` × ``side`` junctions about ``spacing_m`` apart (each nudged at random), from the
+    south-west corner ``(lon0, lat0)``: motorways at 96 km/h on every 250th row and column,
+    A roads at 64 km/h every 50th, B roads at 48 km/h every 10th, residential streets at 32 km/h
+    elsewhere, 35 % of those missing (so the mean out-degree is 2.7, as on OpenStreetMap's
+    unsimplified drive network) and 5 % one-way. ``synthetic_country(2000)`` is the 4-million-
+    node England of ``benchmarks/bench_national.py``; with ``lon0=-6.5, lat0=49.85`` and a
+    spacing of about 330 m (or coarser) it lies under every LSOA in England, for a national
+    study of the real areas on invented roads.
+
+    >>> roads = synthetic_country(50)
+    >>> roads.n_nodes, roads.mode, round(float(roads.travel_time_s.mean()), 1)
+    (2500, 'drive', 14.2)
+    """
+    from osmnx.distance import great_circle
+
+    rng = np.random.default_rng(seed)
+    dlat = spacing_m / 111_320.0
+    dlon = spacing_m / (111_320.0 * math.cos(math.radians(lat0 + dlat * side / 2)))
+    row, col = np.divmod(np.arange(side * side, dtype=np.int64), side)
+    lon = lon0 + dlon * (col + rng.uniform(-0.3, 0.3, row.size))
+    lat = lat0 + dlat * (row + rng.uniform(-0.3, 0.3, row.size))
+    ids = np.arange(side * side, dtype=np.int64)
+    east, north = ids[col < side - 1], ids[row < side - 1]
+    u = np.concatenate([east, north])
+    v = np.concatenate([east + 1, north + side])
+    line = np.concatenate([row[east], col[north]])  # the row or column a segment runs along
+    road = np.full(u.size, 3, dtype=np.int8)  # 0 motorway, 1 A road, 2 B road, 3 residential
+    road[line % 10 == 0] = 2
+    road[line % 50 == 0] = 1
+    road[line % 250 == 0] = 0
+    keep = (road < 3) | (rng.random(u.size) >= 0.35)
+    u, v, road = u[keep], v[keep], road[keep]
+    kph = np.array([96.0, 64.0, 48.0, 32.0])[road]
+    length = great_circle(lat[u], lon[u], lat[v], lon[v])
+    seconds = length / (kph / 3.6)
+    one_way = (road == 3) & (rng.random(u.size) < 0.05)
+    flip = rng.random(u.size) < 0.5
+    fwd, bwd = ~(one_way & flip), ~(one_way & ~flip)
+    a = np.concatenate([u[fwd], v[bwd]])
+    b = np.concatenate([v[fwd], u[bwd]])
+    t = np.concatenate([seconds[fwd], seconds[bwd]])
+    m = np.concatenate([length[fwd], length[bwd]])
+    order = np.lexsort((b, a))
+    return NetworkArrays(
+        node_ids=ids,
+        lon=lon,
+        lat=lat,
+        indptr=np.searchsorted(a[order], np.arange(ids.size + 1)),
+        indices=b[order].astype(np.int32),
+        travel_time_s=t[order],
+        length_m=m[order],
+        mode="drive",
+        speed_model={"description": "synthetic: 96/64/48/32 km/h by road class"},
+        source=f"synthetic country grid, {side} x {side} nodes (seed {seed}; SYNTHETIC)",
     )
