@@ -539,6 +539,52 @@ def test_text_starting_like_a_formula_is_text_in_the_workbook(
     guard.check()
 
 
+def test_workbook_values_and_a_table_too_large_for_a_sheet(
+    synthetic_result: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """results.xlsx holds the tables' values (numbers as numbers, missing as empty, no route as
+    ``inf``); a table longer than a sheet holds is left out of the workbook, and its "about"
+    sheet says where it is."""
+    folder = outputs.write_outputs(synthetic_result, tmp_path / "out", maps=False)
+    sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
+    assert list(sheets) == ["about", "summary", "equity", "areas"]
+    for name in ("summary", "equity", "areas"):
+        table = pd.read_csv(folder / f"{name}.csv")
+        assert list(sheets[name].columns) == list(table.columns)
+        # the CSVs keep 3 or 4 decimals, the workbook every digit
+        pd.testing.assert_frame_equal(
+            sheets[name], table, check_exact=False, atol=5e-4, check_dtype=False
+        )
+    # a value of each kind, written and read back
+    frame = pd.DataFrame(
+        {
+            "text": ["a", None, "=1+1"],
+            "time_min": [1.5, float("nan"), float("inf")],
+            "count": pd.array([3, None, 5], dtype="Int64"),
+        }
+    )
+    outputs._write_workbook(tmp_path / "kinds.xlsx", {"kinds": frame})
+    sheet = openpyxl.load_workbook(tmp_path / "kinds.xlsx")["kinds"]
+    assert list(sheet.iter_rows(values_only=True)) == [
+        ("text", "time_min", "count"),
+        ("a", 1.5, 3),
+        (None, None, None),
+        ("=1+1", "inf", 5),
+    ]
+    assert sheet["A4"].quotePrefix and sheet["A4"].data_type == "s"
+    # a national table too long for a sheet: areas.csv has it, the workbook says so
+    monkeypatch.setattr(outputs, "EXCEL_MAX_ROWS", len(synthetic_result.table) - 1)
+    folder = outputs.write_outputs(synthetic_result, tmp_path / "out", maps=False)
+    sheets = pd.read_excel(folder / "results.xlsx", sheet_name=None)
+    assert list(sheets) == ["about", "summary", "equity"]
+    about = dict(zip(sheets["about"]["item"], sheets["about"]["value"], strict=True))
+    assert about["areas (not in this workbook)"] == (
+        f"{len(synthetic_result.table):,} rows, more than a sheet holds "
+        f"({len(synthetic_result.table) - 1:,}): they are in areas.csv"
+    )
+    assert len(pd.read_csv(folder / "areas.csv")) == len(synthetic_result.table)
+
+
 # ------------------------------------------- item 9: read-only, disk full, two runs at once
 
 
