@@ -421,6 +421,51 @@ def test_graphs_that_cannot_become_arrays() -> None:
         NetworkArrays.from_graph(no_time)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    edges=st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.integers(0, 5),
+            st.floats(0.0, 500.0, allow_nan=False),
+            st.floats(0.0, 900.0, allow_nan=False),
+        ),
+        max_size=30,
+    )
+)
+def test_from_edges_is_from_graph_of_the_same_edges(
+    edges: list[tuple[int, int, float, float]],
+) -> None:
+    """Any edge list (self-loops, parallel edges, isolated nodes): the arrays of the graph."""
+    ids = [101, 102, 103, 104, 105, 106]
+    G = nx.MultiDiGraph(crs="epsg:4326", mode="walk", source="edges")
+    for i, node in enumerate(ids):
+        G.add_node(node, x=-1.43 + 0.001 * i, y=53.23)
+    for a, b, t, m in edges:
+        G.add_edge(ids[a], ids[b], travel_time=t, length=m)
+    expected = NetworkArrays.from_graph(G)
+    got = NetworkArrays.from_edges(
+        ids, [-1.43 + 0.001 * i for i in range(6)], [53.23] * 6,
+        tails=[e[0] for e in edges], heads=[e[1] for e in edges],
+        travel_time_s=[e[2] for e in edges], length_m=[e[3] for e in edges],
+        mode="walk", source="edges",
+    )  # fmt: skip
+    assert_same_network(got, expected)
+
+
+def test_edge_lists_that_cannot_become_arrays() -> None:
+    one = {"node_ids": [1, 2], "lon": [0.0, 0.1], "lat": [52.0, 52.0], "mode": "walk"}
+    with pytest.raises(NetworkError, match="differ in length: 2 tails, 1 heads"):
+        NetworkArrays.from_edges(**one, tails=[0, 1], heads=[1], travel_time_s=[1, 1],
+                                 length_m=[1, 1])  # fmt: skip
+    with pytest.raises(NetworkError, match=r"edge 1 starts at node position -1.*1 edge\(s\)"):
+        NetworkArrays.from_edges(**one, tails=[0, -1], heads=[1, 0], travel_time_s=[1, 1],
+                                 length_m=[1, 1])  # fmt: skip
+    with pytest.raises(NetworkError, match="travel_time_s must be finite seconds >= 0"):
+        NetworkArrays.from_edges(**one, tails=[0], heads=[1], travel_time_s=[-5.0],
+                                 length_m=[1.0])  # fmt: skip
+
+
 def test_missing_and_unknown_files(tmp_path: Path) -> None:
     with pytest.raises(NetworkUnavailableError, match="does not exist"):
         load_network_arrays(tmp_path / "none.osm.pbf", mode="drive", progress=False)

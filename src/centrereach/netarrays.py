@@ -319,31 +319,120 @@ class NetworkArrays:
             v.append(pos[b])
             t.append(_number(data, "travel_time", a, b))
             length.append(_number(data, "length", a, b))
-        indptr, indices, times, lengths = _csr_min(
-            n,
-            np.frombuffer(u, np.int64),
-            np.frombuffer(v, np.int64),
-            np.frombuffer(t),
-            np.frombuffer(length),
-        )
         mode = G.graph.get("mode")
         if mode is None:
             msg = "the graph has no mode (G.graph['mode'] should be 'drive', 'walk' or 'cycle')"
             raise NetworkError(msg)
         record = G.graph.get("speed_model")
+        return cls.from_edges(
+            ids,
+            lon,
+            lat,
+            np.frombuffer(u, np.int64),
+            np.frombuffer(v, np.int64),
+            np.frombuffer(t),
+            np.frombuffer(length),
+            mode=str(mode),
+            speed_model=record if isinstance(record, Mapping) else {},
+            source=str(G.graph.get("source", "a networkx graph")),
+            source_path=G.graph.get("source_path"),
+        )
+
+    @classmethod
+    def from_edges(
+        cls,
+        node_ids: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        tails: npt.ArrayLike,
+        heads: npt.ArrayLike,
+        travel_time_s: npt.ArrayLike,
+        length_m: npt.ArrayLike,
+        *,
+        mode: str,
+        speed_model: Mapping[str, Any] | None = None,
+        source: str = "an edge list",
+        source_path: str | None = None,
+    ) -> NetworkArrays:
+        """Build routing arrays from a list of directed edges (no graph needed).
+
+        Parameters
+        ----------
+        node_ids, lon, lat : array-like
+            One entry per node: integer id, longitude and latitude (degrees, EPSG:4326).
+        tails, heads : array-like of int
+            Each edge's start and end node, as positions in ``node_ids`` (0 to n-1); a two-way
+            street is two edges.
+        travel_time_s, length_m : array-like of float
+            Each edge's travel time (seconds) and length (metres).
+        mode : {"drive", "walk", "cycle"}
+            The mode (sets a router's access-leg speed).
+        speed_model : mapping, optional
+            The speed model's record, for provenance.
+        source : str
+            Where the network came from, in words.
+        source_path : str, optional
+            The file the edges were read from, for provenance.
+
+        Returns
+        -------
+        NetworkArrays
+            Self-loops dropped, parallel edges reduced to the quickest (and the shortest
+            length), as :meth:`from_graph` does; ``n_edges`` counts the edges given.
+
+        Raises
+        ------
+        centrereach.errors.NetworkError
+            Lists of different lengths, or an edge naming a node that is not there.
+
+        Examples
+        --------
+        A street of three junctions, one way from 0 to 1, both ways between 1 and 2:
+
+        >>> a = NetworkArrays.from_edges([10, 11, 12], [-1.43, -1.42, -1.41], [53.23] * 3,
+        ...     tails=[0, 1, 2], heads=[1, 2, 1], travel_time_s=[60.0, 30.0, 30.0],
+        ...     length_m=[700.0, 350.0, 350.0], mode="drive")
+        >>> a.csr().toarray().tolist()
+        [[0.0, 60.0, 0.0], [0.0, 0.0, 30.0], [0.0, 30.0, 0.0]]
+        >>> NetworkArrays.from_edges([10], [-1.43], [53.23], tails=[0], heads=[1],
+        ...     travel_time_s=[1.0], length_m=[1.0], mode="walk")
+        Traceback (most recent call last):
+        ...
+        centrereach.errors.NetworkError: edge 0 ends at node position 1, but there are 1 nodes ...
+        """
+        u = np.asarray(tails, dtype=np.int64).ravel()
+        v = np.asarray(heads, dtype=np.int64).ravel()
+        times = np.asarray(travel_time_s, dtype=np.float64).ravel()
+        lengths = np.asarray(length_m, dtype=np.float64).ravel()
+        if not u.size == v.size == times.size == lengths.size:
+            msg = (
+                f"the edge lists differ in length: {u.size} tails, {v.size} heads, "
+                f"{times.size} travel times, {lengths.size} lengths"
+            )
+            raise NetworkError(msg)
+        n = int(np.asarray(node_ids).shape[0])
+        for name, ends in (("starts", u), ("ends", v)):
+            bad = np.flatnonzero((ends < 0) | (ends >= n))
+            if bad.size:
+                msg = (
+                    f"edge {bad[0]} {name} at node position {ends[bad[0]]}, but there are {n} "
+                    f"nodes (positions 0 to {n - 1}); {bad.size} edge(s) in all"
+                )
+                raise NetworkError(msg)
+        indptr, indices, times, lengths = _csr_min(n, u, v, times, lengths)
         return cls(
-            node_ids=ids,
-            lon=lon,
-            lat=lat,
+            node_ids=np.asarray(node_ids, dtype=np.int64),
+            lon=np.asarray(lon, dtype=np.float64),
+            lat=np.asarray(lat, dtype=np.float64),
             indptr=indptr,
             indices=indices,
             travel_time_s=times,
             length_m=lengths,
-            mode=str(mode),
-            speed_model=record if isinstance(record, Mapping) else {},
-            source=str(G.graph.get("source", "a networkx graph")),
-            n_edges=int(G.number_of_edges()),
-            source_path=G.graph.get("source_path"),
+            mode=mode,
+            speed_model=dict(speed_model or {}),
+            source=source,
+            n_edges=int(u.size),
+            source_path=source_path,
         )
 
     def save(self, path: str | Path) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from centrereach.netarrays import NetworkArrays, _csr_min
+from centrereach.netarrays import NetworkArrays
 from centrereach.study import Study
 
 __all__ = [
@@ -122,19 +122,16 @@ def _arrays(n_side: int, *, mode: str) -> NetworkArrays:
     seconds = {flag: _STEP_M / (_speed(mode, main=flag)[0] / 3.6) for flag in (True, False)}
     times = np.where(main, seconds[True], seconds[False])
     lengths = np.full(tails.size, _STEP_M)
-    indptr, indices, times, lengths = _csr_min(lon.size, tails, heads, times, lengths)
-    return NetworkArrays(
-        node_ids=np.arange(lon.size, dtype=np.int64),
-        lon=lon,
-        lat=lat,
-        indptr=indptr,
-        indices=indices,
-        travel_time_s=times,
-        length_m=lengths,
+    return NetworkArrays.from_edges(
+        np.arange(lon.size, dtype=np.int64),
+        lon,
+        lat,
+        tails,
+        heads,
+        times,
+        lengths,
         mode=mode,
-        speed_model={},
         source=_SOURCE,
-        n_edges=int(tails.size),
     )
 
 
@@ -458,19 +455,14 @@ def synthetic_country(
     one_way = (road == 3) & (rng.random(u.size) < 0.05)
     flip = rng.random(u.size) < 0.5
     fwd, bwd = ~(one_way & flip), ~(one_way & ~flip)
-    a = np.concatenate([u[fwd], v[bwd]])
-    b = np.concatenate([v[fwd], u[bwd]])
-    t = np.concatenate([seconds[fwd], seconds[bwd]])
-    m = np.concatenate([length[fwd], length[bwd]])
-    order = np.lexsort((b, a))
-    return NetworkArrays(
-        node_ids=ids,
-        lon=lon,
-        lat=lat,
-        indptr=np.searchsorted(a[order], np.arange(ids.size + 1)),
-        indices=b[order].astype(np.int32),
-        travel_time_s=t[order],
-        length_m=m[order],
+    return NetworkArrays.from_edges(
+        ids,
+        lon,
+        lat,
+        np.concatenate([u[fwd], v[bwd]]),
+        np.concatenate([v[fwd], u[bwd]]),
+        np.concatenate([seconds[fwd], seconds[bwd]]),
+        np.concatenate([length[fwd], length[bwd]]),
         mode="drive",
         speed_model={"description": "synthetic: 96/64/48/32 km/h by road class"},
         source=f"synthetic country grid, {side} x {side} nodes (seed {seed}; SYNTHETIC)",
