@@ -96,3 +96,8 @@ def test_the_docs_national_study_runs_on_all_england(national: tuple[Any, Any]) 
     assert everyone["areas"] == len(result.areas)
     assert everyone["children"] == pytest.approx(result.areas["children"].sum())
     assert 0 < everyone["baseline_mean_time_min"] < everyone["mean_time_min"] < 60
+    # the console summary a councillor reads: short, thousands separated, every number its unit
+    summary_text = result.console_summary()
+    assert f"{len(result.areas):,} of 33,755 areas covered" in summary_text
+    assert "3,000 centres." in summary_text
+    assert len(summary_text.splitlines()) <= 6

@@ -663,12 +663,12 @@ class StudyResult:
         first = self.title + (" (SYNTHETIC DATA - not a real place)" if self.synthetic else "")
         covered = self.all_area_count - len(self.excluded)
         excluded = (
-            f" ({len(self.excluded)} excluded: outside the road network)" if self.excluded else ""
+            f" ({len(self.excluded):,} excluded: outside the road network)" if self.excluded else ""
         )
         lines = [
             first,
-            f"{covered} of {self.all_area_count} areas covered{excluded}; "
-            f"{len(self.centres)} centres.",
+            f"{covered:,} of {self.all_area_count:,} areas covered{excluded}; "
+            f"{len(self.centres):,} centres.",
         ]
         for mode, why in (self.provenance.get("modes_skipped") or {}).items():
             lines.append(f"Not computed {mode_words(str(mode))} ({mode}): {why}.")
@@ -962,11 +962,11 @@ class _ResultView:
     def coverage(self) -> str:
         r = self.result
         covered = r.all_area_count - len(r.excluded)
-        text = f"{covered} of {r.all_area_count} areas covered"
+        text = f"{covered:,} of {r.all_area_count:,} areas covered"
         if r.excluded:
-            text += f" ({len(r.excluded)} outside the road network)"
+            text += f" ({len(r.excluded):,} outside the road network)"
         return (
-            f"{text}; {len(r.centres)} centres; averages weighted by "
+            f"{text}; {len(r.centres):,} centres; averages weighted by "
             f"{WEIGHT_LONG.get(r.weight, r.weight)}."
         )
 
