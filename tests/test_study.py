@@ -569,3 +569,37 @@ def test_area_country(tmp_path: Path, country: str) -> None:
 def test_area_country_errors(tmp_path: Path, area: str, message: str) -> None:
     with pytest.raises(StudyFileError, match=message):
         Study.from_toml(_with_area(tmp_path, area))
+
+
+# ------------------------------------------------------------ --report-only: a national study
+
+
+def test_write_outputs_report_without_the_interactive_maps(tmp_path: Path) -> None:
+    result = synthetic_study(n_side=8, cells=2).run(progress=False)
+    folder = write_outputs(result, tmp_path / "out", maps=False, report=True)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in page and "SYNTHETIC" in page  # its maps are static pictures
+    assert not (folder / "maps").exists()
+    assert 'href="maps/' not in page  # no link to a map that is not there
+    manifest = json.loads((folder / outputs.MANIFEST_NAME).read_text())
+    assert "report.html" in manifest["files"]
+    assert not any(name.startswith("maps/") for name in manifest["files"])
+    # the default follows the maps: none without them, both with them (over the last run)
+    assert not (write_outputs(result, folder, maps=False) / "report.html").exists()
+    again = write_outputs(result, folder)
+    assert (again / "report.html").is_file() and any((again / "maps").glob("*.html"))
+
+
+def test_cli_report_only(shared_data: Path, tmp_path: Path) -> None:
+    study = str(ROOT / "studies" / "rutland-example.toml")
+    out = tmp_path / "out"
+    args = ["run", study, "--out", str(out), "--data-dir", str(shared_data), "--quiet"]
+    result = CliRunner().invoke(main, [*args, "--report-only"])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").is_file() and (out / "summary.csv").is_file()
+    assert not (out / "maps").exists()
+    both = CliRunner().invoke(main, [*args, "--report-only", "--no-maps", "--out",
+                                     str(tmp_path / "other")])  # fmt: skip
+    assert both.exit_code == 2
+    assert "give --no-maps or --report-only, not both" in both.output
+    assert "Traceback" not in both.output and not (tmp_path / "other").exists()

@@ -126,6 +126,12 @@ def _study_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "transit mode, instead of the study's [transit] gtfs. Repeatable.",
             ),
             click.option("--no-maps", is_flag=True, help="Skip the HTML maps and report."),
+            click.option(
+                "--report-only",
+                is_flag=True,
+                help="Write report.html (its maps are pictures) but not the interactive maps: "
+                "for a national study, whose maps are 25-30 MB each.",
+            ),
             click.option("--debug", is_flag=True, help="Show tracebacks."),
         ]
     ):
@@ -155,6 +161,7 @@ def run(
     network: tuple[str, ...],
     gtfs: tuple[str, ...],
     no_maps: bool,
+    report_only: bool,
     debug: bool,
     cdn: bool,
     quiet: bool,
@@ -163,6 +170,7 @@ def run(
 ) -> None:
     """Run a study file: travel times, scenarios, tables, maps and the report."""
     networks = _parse_networks(network)
+    html = _html_outputs(no_maps, report_only)
     started = time.perf_counter()
     with (
         user_errors(debug) as interrupts,
@@ -176,10 +184,18 @@ def run(
             result = study.run(data_dir=data_dir, network_files=networks, progress=not quiet,
                                refresh=refresh, gtfs=gtfs or None, client=client)  # fmt: skip
             interrupts.check()
-            written = claimed.write(result, maps=not no_maps, cdn=cdn)
+            written = claimed.write(result, cdn=cdn, **html)
     click.echo("")
     click.echo(result.console_summary())
     click.echo(f"Outputs in {written} ({time.perf_counter() - started:.0f} s).")
+
+
+def _html_outputs(no_maps: bool, report_only: bool) -> dict[str, bool]:
+    """``ClaimedFolder.write``'s ``maps`` and ``report`` for ``--no-maps``, ``--report-only``."""
+    if no_maps and report_only:
+        msg = "--no-maps leaves out the report too: give --no-maps or --report-only, not both."
+        raise click.UsageError(msg)
+    return {"maps": not (no_maps or report_only), "report": not no_maps}
 
 
 @contextmanager
@@ -279,10 +295,12 @@ def optimise(
     network: tuple[str, ...],
     gtfs: tuple[str, ...],
     no_maps: bool,
+    report_only: bool,
     debug: bool,
 ) -> None:
     """Find the best KEEP centres to keep, and compare the study's scenarios with them."""
     networks = _parse_networks(network)
+    html = _html_outputs(no_maps, report_only)
     with user_errors(debug) as interrupts, _console(debug, True):
         study = Study.from_toml(study_file)
         _check_optimise_options(study, keep, objective, mode, threshold, must_open, must_close)
@@ -303,7 +321,7 @@ def optimise(
                 per_district=per_district,
             )
             interrupts.check()
-            written = claimed.write(outcome.result, maps=not no_maps)
+            written = claimed.write(outcome.result, **html)
     click.echo(outcome.summary())
     click.echo(f"Outputs in {written}.")
 

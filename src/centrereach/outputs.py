@@ -66,7 +66,7 @@ from centrereach._settings import package_version
 from centrereach._words import SYNTHETIC_NOTE
 from centrereach.errors import CentrereachError, OutputError
 from centrereach.maps import map_filename
-from centrereach.report import write_report_and_maps
+from centrereach.report import write_report, write_report_and_maps
 from centrereach.results import StudyResult
 from centrereach.traveltime import NearestCentres
 
@@ -522,7 +522,14 @@ class OutputFolder:
     force: bool = False
     protect: tuple[Path, ...] = ()
 
-    def write(self, result: StudyResult, *, maps: bool = True, cdn: bool = False) -> Path:
+    def write(
+        self,
+        result: StudyResult,
+        *,
+        maps: bool = True,
+        cdn: bool = False,
+        report: bool | None = None,
+    ) -> Path:
         """Write every output of ``result`` into the folder (see :func:`write_outputs`).
 
         The checks are made again first: the folder may have changed while the study ran.
@@ -537,7 +544,8 @@ class OutputFolder:
         _refuse_location(target, protect)
         _check_map_names(result, maps=maps)
         plan = _plan(target, force=self.force)
-        _check_space(target, _estimate_bytes(result, maps=maps, cdn=cdn), "this run")
+        report = maps if report is None else report
+        _check_space(target, _estimate_bytes(result, maps=maps, cdn=cdn, report=report), "this run")
         if plan.kind == "merge":
             build = target / f"{_BUILD_PREFIX}{secrets.token_hex(4)}.part"
         else:
@@ -547,7 +555,7 @@ class OutputFolder:
         except OSError as exc:
             raise _explain(exc, target, "creating a temporary folder") from exc
         try:
-            _build(result, build, maps=maps, cdn=cdn, target=target)
+            _build(result, build, maps=maps, cdn=cdn, report=report, target=target)
             files = _listing(build)
             if plan.kind == "merge":
                 _merge(build, target, files, plan.previous, study=result.name)
@@ -637,6 +645,7 @@ def write_outputs(
     *,
     maps: bool = True,
     cdn: bool = False,
+    report: bool | None = None,
     force: bool = False,
     protect: Iterable[str | os.PathLike[str]] = (),
 ) -> Path:
@@ -655,6 +664,10 @@ def write_outputs(
         The output folder.
     maps
         Also write the interactive maps and ``report.html``.
+    report
+        Write ``report.html`` (default: when the maps are written). ``maps=False, report=True``
+        writes the report alone, its maps the static pictures it always holds: a national
+        study's interactive maps are 25-30 MB each, its report a fraction of their sum.
     cdn
         Link Leaflet from a CDN (small maps that need internet) instead of inlining it; by
         default every map opens with no internet.
@@ -687,7 +700,7 @@ def write_outputs(
     True
     """
     with claim_output_folder(folder, force=force, protect=protect) as claimed:
-        return claimed.write(result, maps=maps, cdn=cdn)
+        return claimed.write(result, maps=maps, cdn=cdn, report=report)
 
 
 def _input_paths(result: StudyResult) -> list[Path]:
@@ -724,7 +737,7 @@ def _check_map_names(result: StudyResult, *, maps: bool) -> None:
         seen[key] = name
 
 
-def _estimate_bytes(result: StudyResult, *, maps: bool, cdn: bool) -> int:
+def _estimate_bytes(result: StudyResult, *, maps: bool, cdn: bool, report: bool = False) -> int:
     """A rough size of the outputs (bytes), from the sizes real studies give.
 
     Tables: about 170 kB plus 600 bytes per row of ``areas.csv`` (the GeoPackage dominates);
@@ -736,16 +749,22 @@ def _estimate_bytes(result: StudyResult, *, maps: bool, cdn: bool) -> int:
     size = 170_000 + 600 * rows
     if maps:
         per_map = 40_000 + 1_000 * areas + (0 if cdn else 400_000)
-        size += per_map * len(result.scenarios) * len(result.modes) + 80_000 + 2_000 * areas
+        size += per_map * len(result.scenarios) * len(result.modes)
+    if maps or report:
+        size += 80_000 + 2_000 * areas
     return size
 
 
-def _build(result: StudyResult, build: Path, *, maps: bool, cdn: bool, target: Path) -> None:
+def _build(
+    result: StudyResult, build: Path, *, maps: bool, cdn: bool, report: bool, target: Path
+) -> None:
     """Write every output into ``build``; a disk found full is said as such."""
     try:
         write_tables(result, build)
         if maps:
             write_report_and_maps(result, build, cdn=cdn)
+        elif report:  # the report alone: no interactive maps to link to
+            write_report(result, build / "report.html", cdn=cdn)
     except CentrereachError:
         raise
     except Exception as exc:
