@@ -44,7 +44,6 @@ import pandas as pd
 
 from centrereach._geo import BRITISH_NATIONAL_GRID, WGS84
 from centrereach._tables import (
-    NumberKind,
     find_column,
     normalise_name,
     parse_numbers,
@@ -183,18 +182,6 @@ def _check_unique(codes: pd.Series, *, where: str, column: str) -> None:
         raise DuplicateIdError(msg)
 
 
-def _to_number(
-    series: pd.Series,
-    *,
-    where: str,
-    column: str,
-    kind: NumberKind = "real",
-    blank_ok: bool = True,
-) -> pd.Series:
-    """Numbers of a column; the number format (thousands or decimal commas) found per column."""
-    return parse_numbers(series, where=where, column=column, kind=kind, blank_ok=blank_ok)
-
-
 # --------------------------------------------------------------------------------------------
 # deprivation
 # --------------------------------------------------------------------------------------------
@@ -277,11 +264,11 @@ def read_deprivation(
         )
         raise MissingColumnError(msg)
     if score_col is not None:
-        out["imd_score"] = _to_number(frame[score_col], where=where, column=score_col).to_numpy()
+        out["imd_score"] = parse_numbers(frame[score_col], where=where, column=score_col).to_numpy()
     else:
         out["imd_score"] = np.nan
     if rank_col is not None:
-        rank = _to_number(frame[rank_col], where=where, column=rank_col, kind="whole")
+        rank = parse_numbers(frame[rank_col], where=where, column=rank_col, kind="whole")
         out["imd_rank"] = rank.to_numpy()
     elif score_col is not None:
         total = ENGLAND_LSOA_COUNT.get(edition or 0, 0)
@@ -296,7 +283,7 @@ def read_deprivation(
     else:
         out["imd_rank"] = np.nan
     if decile_col is not None:
-        decile = _to_number(frame[decile_col], where=where, column=decile_col, kind="whole")
+        decile = parse_numbers(frame[decile_col], where=where, column=decile_col, kind="whole")
         bad = decile.notna() & ~decile.between(1, 10)
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
@@ -456,7 +443,7 @@ def read_population(source: PathLike | pd.DataFrame) -> pd.DataFrame:
 
 def _count(frame: pd.DataFrame, column: object, *, where: str) -> np.ndarray:
     """A column of people counts: numbers, 0 or more, none empty (the row and column named)."""
-    values = _to_number(
+    values = parse_numbers(
         frame[column], where=where, column=str(column), kind="count", blank_ok=False
     )
     counts: np.ndarray = values.to_numpy(dtype=float)
@@ -900,14 +887,14 @@ def _origins(
             frame, ("lat", "latitude"), path=where, what="latitude", required=False
         )
         if lon_col and lat_col:
-            lon = _to_number(frame[lon_col], where=where, column=lon_col).to_numpy()
-            lat = _to_number(frame[lat_col], where=where, column=lat_col).to_numpy()
+            lon = parse_numbers(frame[lon_col], where=where, column=lon_col).to_numpy()
+            lat = parse_numbers(frame[lat_col], where=where, column=lat_col).to_numpy()
         else:
             e_col = find_column(frame, ("easting", "x", "bng_e"), path=where, what="easting")
             n_col = find_column(frame, ("northing", "y", "bng_n"), path=where, what="northing")
             assert e_col is not None and n_col is not None
-            east = _to_number(frame[e_col], where=where, column=e_col).to_numpy()
-            north = _to_number(frame[n_col], where=where, column=n_col).to_numpy()
+            east = parse_numbers(frame[e_col], where=where, column=e_col).to_numpy()
+            north = parse_numbers(frame[n_col], where=where, column=n_col).to_numpy()
             to_wgs84 = Transformer.from_crs(BRITISH_NATIONAL_GRID, WGS84, always_xy=True)
             lon, lat = to_wgs84.transform(east, north)
     table = pd.DataFrame({"lon": lon, "lat": lat}, index=codes.to_numpy())
